@@ -1,0 +1,61 @@
+"""The :class:`Model` interface: what influence-sdk fine-tunes and scores."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Literal
+
+import torch
+
+from influence_sdk.items import Probe
+from influence_sdk.recipe import FineTuneRecipe
+
+
+class Model(ABC):
+    """Anything that can score probes and be fine-tuned on a few of them, then restored.
+
+    Subclass this to analyse a new kind of model; implement :meth:`score`,
+    :meth:`fine_tuned` and :meth:`describe`. The contract that the estimators rely on:
+
+    * ``score(probes)`` returns one float64 score per probe (higher = more likely), and
+      batching never changes a score beyond float rounding;
+    * inside ``with model.fine_tuned(probes, recipe, seed):`` the model has learned those
+      probes; on exit every base weight is bit-identical to before.
+    """
+
+    modality: Literal["text", "image"] = "text"
+
+    @abstractmethod
+    def score(self, probes: Sequence[Probe]) -> torch.Tensor:
+        """Scores of the probes, shape ``(len(probes),)``, float64 on the CPU."""
+
+    @abstractmethod
+    def fine_tuned(
+        self, probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int
+    ) -> AbstractContextManager[None]:
+        """Context manager: learn ``probes`` with ``recipe``; restore base weights on exit."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Name, size, device and dtype, for reports."""
+
+    def check(self, probes: Sequence[Probe]) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`~influence_sdk.errors.ItemError` for probes this model cannot use.
+
+        Called on every probe before any fine-tuning starts, so bad input fails early.
+        """
+
+    def generate(self, prompt: str, max_new_tokens: int) -> str:
+        """Greedy continuation of ``prompt`` (used by strategies with a generated part)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot generate text; use a strategy without a "
+            "generated part, or a language model such as HFCausalLM"
+        )
+
+
+def iter_batches(count: int, batch_size: int) -> Iterator[slice]:
+    """Slices ``[0, b), [b, 2b), ...`` covering ``range(count)``."""
+    for start in range(0, count, batch_size):
+        yield slice(start, min(start + batch_size, count))

@@ -1,0 +1,35 @@
+"""Suites: the paper's language domains, the random-claim control and user JSONL suites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from influence_sdk.suites import claims, paper  # noqa: F401  (registers the built-ins)
+from influence_sdk.suites.base import (
+    SUITES,
+    Suite,
+    SuiteSpec,
+    default_suites,
+    get_suite_spec,
+    register_suite,
+)
+from influence_sdk.suites.jsonl import load_jsonl_suite
+
+
+def build_suite(name_or_path: str, seed: int) -> Suite:
+    """The suite ``name_or_path`` drawn with ``seed``: a registered name or a .jsonl file."""
+    if name_or_path.endswith(".jsonl") or Path(name_or_path).is_file():
+        return load_jsonl_suite(name_or_path)
+    return get_suite_spec(name_or_path).build(seed)
+
+
+__all__ = [
+    "SUITES",
+    "Suite",
+    "SuiteSpec",
+    "build_suite",
+    "default_suites",
+    "get_suite_spec",
+    "load_jsonl_suite",
+    "register_suite",
+]
