@@ -20,6 +20,7 @@ import torch
 from influence_sdk.errors import ConfigError, ItemError, ModelLoadError, NumericalError
 from influence_sdk.items import Probe
 from influence_sdk.models.base import Model, iter_batches
+from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class HFCausalLM(Model):
         self.name = name or getattr(model.config, "_name_or_path", None) or type(model).__name__
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.max_length = _context_window(model, tokenizer)
-        self._base_snapshot: list[torch.Tensor] | None = None
+        self._swapped: SwappedWeights | None = None  # work buffers for full fine-tuning
         self._lora_key: tuple[Any, ...] | None = None
         self._cache: dict[tuple[str, str], EncodedProbe] = {}
 
@@ -204,9 +205,10 @@ class HFCausalLM(Model):
         if recipe.method == "lora":
             return self._lora_parameters(recipe, seed)
         params = [p for p in self.model.parameters() if p.requires_grad]
-        if self._base_snapshot is None:
-            # One saved copy of the weights for the whole run, never one per item.
-            self._base_snapshot = [p.detach().clone() for p in params]
+        if self._swapped is None or not self._swapped.matches(params):
+            # One work buffer for the whole run: the base weights are never written, and
+            # nothing weight-sized is allocated per item (see models/updates.py).
+            self._swapped = SwappedWeights(params)
         return params
 
     def _train(
@@ -217,7 +219,7 @@ class HFCausalLM(Model):
         seed: int,
     ) -> None:
         torch.manual_seed(seed)
-        optimizer = make_optimizer(params, recipe)
+        optimizer = make_optimizer(params, recipe) if recipe.method == "lora" else None
         for step in range(recipe.steps):
             loss = -self._score_batch(probes).mean()
             if not torch.isfinite(loss):
@@ -227,8 +229,12 @@ class HFCausalLM(Model):
                     f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
                 )
             loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            if optimizer is not None:
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            else:
+                assert self._swapped is not None  # set by _prepare for method "full"
+                self._swapped.step(recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.steps)
 
     def _restore(self, params: list[torch.nn.Parameter], recipe: FineTuneRecipe) -> None:
         with torch.no_grad():
@@ -236,10 +242,8 @@ class HFCausalLM(Model):
                 for name, param in self._lora_named():
                     if "lora_B" in name:
                         param.zero_()  # B = 0 makes the adapter an exact no-op
-            else:
-                assert self._base_snapshot is not None
-                for param, saved in zip(params, self._base_snapshot, strict=True):
-                    param.copy_(saved)
+            elif self._swapped is not None:
+                self._swapped.restore()  # O(1): points every parameter back at its base tensor
         for param in params:
             param.grad = None
 
