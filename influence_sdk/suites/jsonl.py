@@ -25,21 +25,35 @@ def load_jsonl_suite(path: str | Path) -> Suite:
     path = Path(path)
     lines = _read_lines(path)
     items: list[Item] = []
-    contrasts: list[Contrast] = []
+    contrasts: list[tuple[int, Contrast]] = []  # with line numbers, for error messages
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record = _parse_line(path, number, line)
         if "contrast" in record:
-            contrasts.append(_contrast(path, number, record))
+            contrasts.append((number, _contrast(path, number, record)))
         else:
-            items.append(_item(path, number, record))
+            item = _item(path, number, record)
+            if any(earlier.id == item.id for earlier in items):
+                raise SuiteError(
+                    f"{path} line {number}: item id {item.id!r} is used twice; make ids unique"
+                )
+            items.append(item)
+    ids = {item.id for item in items}
+    for number, contrast in contrasts:
+        named = (*contrast.trained_on, *contrast.tested_on, *contrast.baseline)
+        unknown = [item_id for item_id in named if item_id not in ids]
+        if unknown:
+            raise SuiteError(
+                f"{path} line {number}: contrast names unknown item ids {unknown}; "
+                "use ids of the file's items"
+            )
     if not items:
         raise SuiteError(f"suite file {path} has no items; add lines like {{\"id\": \"a\", \"text\": \"...\"}}")
     if len(items) < 2:
         raise SuiteError(f"suite file {path} has 1 item; an influence matrix needs at least 2")
     _check_with_datasets(path, items)
-    return Suite(path.stem, items, contrasts, description=f"user suite from {path}")
+    return Suite(path.stem, items, [c for _, c in contrasts], description=f"user suite from {path}")
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -38,7 +38,9 @@ def test_batched_padded_scores_equal_one_by_one_scores(tiny_lm_factory, add_bos,
 def test_scores_do_not_depend_on_padding_side(tiny_lm_factory, add_bos):
     left = tiny_lm_factory(add_bos=add_bos, padding_side="left", batch_size=16)
     right = tiny_lm_factory(add_bos=add_bos, padding_side="right", batch_size=16)
-    torch.testing.assert_close(left.score(all_probes()), right.score(all_probes()), rtol=0, atol=1e-5)
+    torch.testing.assert_close(
+        left.score(all_probes()), right.score(all_probes()), rtol=0, atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("add_bos", [False, True], ids=["no-bos", "bos"])

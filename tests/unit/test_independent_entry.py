@@ -28,7 +28,9 @@ def mean_log_prob(model: torch.nn.Module, token_ids: list[int]) -> torch.Tensor:
     return log_probs[:-1].gather(-1, next_tokens.unsqueeze(-1)).mean()
 
 
-def independent_row(pristine, tokenizer, trained: str, optimizer_name: str, lr: float) -> list[float]:
+def independent_row(
+    pristine, tokenizer, trained: str, optimizer_name: str, lr: float
+) -> list[float]:
     """Row ``trained`` of M: deep-copy the base model, take one optimizer step, rescore."""
     model = copy.deepcopy(pristine)
     token_ids = [tokenizer(text)["input_ids"] for text in TEXTS]
@@ -60,8 +62,12 @@ def test_fine_tune_row_matches_an_independent_computation(tiny_lm, optimizer_nam
         sdk_row = fine_tune_row(tiny_lm, [probes[k]], probes, base, recipe, seed=0)
         own_row = independent_row(pristine, tiny_lm.tokenizer, text, optimizer_name, recipe.lr)
 
-        assert abs(own_row[k]) > 1e-3  # the step is large enough for the comparison to mean something
-        torch.testing.assert_close(sdk_row, torch.tensor(own_row, dtype=torch.float64), rtol=0, atol=1e-6)
+        assert (
+            abs(own_row[k]) > 1e-3
+        )  # the step is large enough for the comparison to mean something
+        torch.testing.assert_close(
+            sdk_row, torch.tensor(own_row, dtype=torch.float64), rtol=0, atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("optimizer_name", ["adamw", "sgd"])
@@ -69,16 +75,24 @@ def test_analyzer_matrix_matches_an_independent_computation(tiny_lm, tmp_path, o
     recipe = RECIPES[optimizer_name]
     pristine = copy.deepcopy(tiny_lm.model)
     suite = tmp_path / "three.jsonl"
-    suite.write_text("".join(json.dumps({"id": f"i{k}", "text": t}) + "\n" for k, t in enumerate(TEXTS)))
+    suite.write_text(
+        "".join(json.dumps({"id": f"i{k}", "text": t}) + "\n" for k, t in enumerate(TEXTS))
+    )
 
     report = Analyzer(
-        tiny_lm, suites=[str(suite)], seeds=[0], recipe=recipe, properties=["memorization"],
+        tiny_lm,
+        suites=[str(suite)],
+        seeds=[0],
+        recipe=recipe,
+        properties=["memorization"],
         progress=False,
     ).evaluate()
 
     (matrix,) = report.matrices
     assert matrix["items"] == ["i0", "i1", "i2"]
-    own = [independent_row(pristine, tiny_lm.tokenizer, t, optimizer_name, recipe.lr) for t in TEXTS]
+    own = [
+        independent_row(pristine, tiny_lm.tokenizer, t, optimizer_name, recipe.lr) for t in TEXTS
+    ]
     torch.testing.assert_close(
         torch.tensor(matrix["values"], dtype=torch.float64),
         torch.tensor(own, dtype=torch.float64),
