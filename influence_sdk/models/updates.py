@@ -29,6 +29,7 @@ import torch
 
 BETAS = (0.9, 0.999)
 EPS = 1e-8
+CPU_CHUNK = 1 << 18  # elements per pass of the update on the CPU (1 MiB of float32)
 
 
 class SwappedWeights:
@@ -46,11 +47,12 @@ class SwappedWeights:
     def __init__(self, params: Sequence[torch.nn.Parameter]) -> None:
         self.params = list(params)
         self.base = [p.data for p in self.params]
-        self.work = [torch.empty_like(p) for p in self.params]
+        # Contiguous, whatever the parameters' strides, so the update can walk flat views.
+        self.work = [torch.empty(p.shape, dtype=p.dtype, device=p.device) for p in self.params]
         # Steps taken by each parameter on the current item; torch counts them per parameter
         # too, skipping a parameter whose gradient is None.
         self.param_steps = [0] * len(self.params)
-        self._moments: tuple[list[torch.Tensor], list[torch.Tensor]] | None = None
+        self._moments: tuple[list[torch.Tensor], list[torch.Tensor]] | None = None  # AdamW
         self._scratch: dict[tuple[torch.dtype, torch.device], list[torch.Tensor]] = {}
 
     def matches(self, params: Sequence[torch.nn.Parameter]) -> bool:
@@ -77,6 +79,8 @@ class SwappedWeights:
             total_steps: Steps this item takes in all; with one step, AdamW needs no
                 weight-sized state, only scratch space of the largest parameter's size.
         """
+        if optimizer == "adamw" and total_steps > 1:
+            self.ensure_moments()
         with torch.no_grad():
             for k, param in enumerate(self.params):
                 grad = param.grad
@@ -109,48 +113,77 @@ class SwappedWeights:
     def _adamw(
         self, k: int, grad: torch.Tensor, lr: float, weight_decay: float, persistent: bool
     ) -> None:
-        beta1, beta2 = BETAS
         t = self.param_steps[k]
-        work = self.work[k]
-        exp_avg, exp_avg_sq, denom = self._buffers(k, grad, persistent)
-        if t == 1:
-            # From a zero state, lerp_(grad, 1-β1) and mul_(β2).addcmul_(grad, grad, 1-β2)
-            # reduce to these products: the state is written, never zeroed first.
-            torch.mul(grad, 1 - beta1, out=exp_avg)
-            torch.mul(grad, 1 - beta2, out=exp_avg_sq).mul_(grad)
-            torch.mul(self.base[k], 1 - lr * weight_decay, out=work)
-        else:
-            if weight_decay:
-                work.mul_(1 - lr * weight_decay)
-            exp_avg.lerp_(grad, 1 - beta1)
-            exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        bias_correction1 = 1 - beta1**t
-        bias_correction2_sqrt = math.sqrt(1 - beta2**t)
-        torch.sqrt(exp_avg_sq, out=denom).div_(bias_correction2_sqrt).add_(EPS)
-        work.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+        flat_grad = grad.contiguous().view(-1)
+        flat_base = self.base[k].contiguous().view(-1)
+        flat_work = self.work[k].view(-1)
+        scratch = self._scratch_for(grad)
+        # The update takes several elementwise passes; done chunk by chunk, the chunk stays
+        # in cache between passes, so main memory is read and written about once.
+        for start in range(0, flat_grad.numel(), len(scratch[0])):
+            span = slice(start, start + len(scratch[0]))
+            g, work = flat_grad[span], flat_work[span]
+            n = len(g)
+            if persistent:
+                assert self._moments is not None
+                exp_avg = self._moments[0][k].view(-1)[span]
+                exp_avg_sq = self._moments[1][k].view(-1)[span]
+                denom = scratch[0][:n]
+            else:  # one step only: the second moment is not needed after the denominator
+                exp_avg, exp_avg_sq = scratch[0][:n], scratch[1][:n]
+                denom = exp_avg_sq
+            base = flat_base[span] if t == 1 else None
+            adamw_update(t, g, work, base, exp_avg, exp_avg_sq, denom, lr, weight_decay)
 
-    def _buffers(
-        self, k: int, grad: torch.Tensor, persistent: bool
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """AdamW's two moments and the denominator for parameter ``k``.
-
-        With ``persistent`` the moments are weight-sized buffers kept across steps (allocated
-        once per model); otherwise all three are views of scratch space, and the denominator
-        overwrites the second moment, which a single step never needs again.
-        """
+    def _scratch_for(self, grad: torch.Tensor) -> list[torch.Tensor]:
+        """Two chunk-sized scratch buffers for ``grad``'s dtype and device (made once)."""
         key = (grad.dtype, grad.device)
         if key not in self._scratch:
             largest = max(w.numel() for w in self.work)
+            size = min(CPU_CHUNK, largest) if grad.device.type == "cpu" else largest
             self._scratch[key] = [
-                torch.empty(largest, dtype=grad.dtype, device=grad.device) for _ in range(2)
+                torch.empty(size, dtype=grad.dtype, device=grad.device) for _ in range(2)
             ]
-        n = grad.numel()
-        scratch = [buffer[:n].view_as(grad) for buffer in self._scratch[key]]
-        if not persistent:
-            return scratch[0], scratch[1], scratch[1]
+        return self._scratch[key]
+
+    def ensure_moments(self) -> None:
+        """Allocate AdamW's weight-sized moment buffers (once per model) for multi-step items."""
         if self._moments is None:
             self._moments = (
                 [torch.empty_like(w) for w in self.work],
                 [torch.empty_like(w) for w in self.work],
             )
-        return self._moments[0][k], self._moments[1][k], scratch[0]
+
+
+def adamw_update(
+    t: int,
+    grad: torch.Tensor,
+    work: torch.Tensor,
+    base: torch.Tensor | None,
+    exp_avg: torch.Tensor,
+    exp_avg_sq: torch.Tensor,
+    denom: torch.Tensor,
+    lr: float,
+    weight_decay: float,
+) -> None:
+    """Step ``t`` of torch's single-tensor AdamW on flat views; ``base`` is given at ``t == 1``.
+
+    At ``t == 1`` the state is zero, so ``lerp_(grad, 1−β1)`` and
+    ``mul_(β2).addcmul_(grad, grad, 1−β2)`` reduce to the products written here: the state is
+    written, never zeroed first, and ``work`` is written from ``base`` in the same pass.
+    ``denom`` may alias ``exp_avg_sq`` when the state is not kept.
+    """
+    beta1, beta2 = BETAS
+    if base is not None:
+        torch.mul(grad, 1 - beta1, out=exp_avg)
+        torch.mul(grad, 1 - beta2, out=exp_avg_sq).mul_(grad)
+        torch.mul(base, 1 - lr * weight_decay, out=work)
+    else:
+        if weight_decay:
+            work.mul_(1 - lr * weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    bias_correction1 = 1 - beta1**t
+    bias_correction2_sqrt = math.sqrt(1 - beta2**t)
+    torch.sqrt(exp_avg_sq, out=denom).div_(bias_correction2_sqrt).add_(EPS)
+    work.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from influence_sdk import FineTuneRecipe, Probe
+from influence_sdk.models import updates
 from influence_sdk.models.updates import SwappedWeights
 
 PROBES = [
@@ -45,7 +46,9 @@ def reference_weights(lm, recipe: FineTuneRecipe, trained: list[Probe]) -> list[
     ],
     ids=["adamw-1-step", "adamw-3-steps-decay", "sgd-2-steps-decay"],
 )
-def test_fine_tuned_weights_match_a_fresh_torch_optimizer(tiny_lm, recipe):
+@pytest.mark.parametrize("chunk", [1 << 18, 1000], ids=["one-chunk", "many-chunks"])
+def test_fine_tuned_weights_match_a_fresh_torch_optimizer(tiny_lm, recipe, chunk, monkeypatch):
+    monkeypatch.setattr(updates, "CPU_CHUNK", chunk)
     expected = reference_weights(tiny_lm, recipe, PROBES[:1])
 
     # Two items in a row: the second must not see state left over from the first.
