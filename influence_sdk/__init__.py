@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from influence_sdk.analyzer import Analyzer
+from influence_sdk.compare import compare
 from influence_sdk.errors import (
     ConfigError,
     InfluenceError,
@@ -67,6 +68,7 @@ __all__ = [
     "SuiteError",
     "SuiteSpec",
     "build_suite",
+    "compare",
     "get_property",
     "load_jsonl_suite",
     "load_model",

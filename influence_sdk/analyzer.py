@@ -89,6 +89,8 @@ class Analyzer:
         config = self.config
         properties = [get_property(name) for name in config.properties]
         strategies = [load_strategy(name) for name in config.strategies]
+        for strategy in strategies:
+            self._chat_context(strategy)  # a missing chat template fails before any fine-tune
         draws = self._draw_suites()
         store = RunStore(self.output, config, overwrite=self.overwrite)
         self.store = store
@@ -207,7 +209,9 @@ class Analyzer:
         else:
             generation = strategy.generate
             generated = [
-                self.model.generate(generation.prompt.format(text=item.text), generation.max_new_tokens)
+                strategy.finish_generated(
+                    self.model.generate(strategy.generation_prompt(item), generation.max_new_tokens)
+                )
                 for item in tqdm(suite.items, desc=f"generating {strategy.name}", disable=not self.progress)
             ]
             store.save(

@@ -35,6 +35,10 @@ def render_markdown(report: Report) -> str:
     lines += ["", "## Symmetry index 1/‖M − Mᵀ‖_F (mean over seeds)", "", "| suite | strategy | index |", "|---|---|---:|"]
     for s in report.symmetry:
         lines.append(f"| {s.suite} | {s.strategy} | {_num(s.symmetry_index)} |")
+    if "comparison" in report.extras:
+        from influence_sdk.comparison import comparison_markdown
+
+        lines += ["", *comparison_markdown(report.extras["comparison"], report.extras.get("strategies", {}))]
     for title, path in report.extras.get("figures", {}).items():
         lines += ["", f"![{title}]({path})"]
     lines += ["", "## Influence matrices (first seed of each suite and strategy)", ""]

@@ -293,6 +293,23 @@ class HFCausalLM(Model):
 
     # ---- misc ---------------------------------------------------------------------------
 
+    def chat_prefix(self, user: str) -> str:
+        """The model's chat template up to the start of the assistant's reply to ``user``.
+
+        Text scored or learned after this prefix is the assistant turn (the ``chat`` strategy).
+        """
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ConfigError(
+                f"model {self.name!r} has no chat template (tokenizer.chat_template is empty); "
+                "use a strategy without chat = true, or an instruct model that has one"
+            )
+        messages = [{"role": "user", "content": user}]
+        return str(
+            self.tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+        )
+
     def generate(self, prompt: str, max_new_tokens: int) -> str:
         inputs = self.tokenizer(prompt, return_tensors="pt").to(self.device)
         with torch.no_grad():
