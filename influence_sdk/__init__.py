@@ -26,7 +26,15 @@ from influence_sdk.errors import (
 )
 from influence_sdk.items import Item, Probe
 from influence_sdk.matrix import Contrast, InfluenceMatrix
-from influence_sdk.models import DEFAULT_MODEL, HFCausalLM, Model, load_model, register_model_alias
+from influence_sdk.models import (
+    DEFAULT_MODEL,
+    HFCausalLM,
+    ImageClassifier,
+    Model,
+    TorchvisionClassifier,
+    load_model,
+    register_model_alias,
+)
 from influence_sdk.properties import (
     ContrastProperty,
     Property,
@@ -49,6 +57,7 @@ __all__ = [
     "ContrastProperty",
     "FineTuneRecipe",
     "HFCausalLM",
+    "ImageClassifier",
     "InfluenceError",
     "InfluenceMatrix",
     "Item",
@@ -67,6 +76,7 @@ __all__ = [
     "Suite",
     "SuiteError",
     "SuiteSpec",
+    "TorchvisionClassifier",
     "build_suite",
     "compare",
     "get_property",

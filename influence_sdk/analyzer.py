@@ -103,15 +103,25 @@ class Analyzer:
                     matrices.append(self._matrix(suite, suite_name, strategy, seed, store))
 
         results = evaluate_properties(properties, matrices)
+        figures = self._figures(matrices, store)
         report = Report.build(
             config=config.model_dump(mode="json"),
             environment=environment(self.model),
             matrices=matrices,
             properties=results,
+            extras={"figures": figures} if figures else None,
         )
         store.write("report.json", report.to_json())
         store.write("report.md", report.to_markdown())
         return report
+
+    def _figures(self, matrices: list[InfluenceMatrix], store: RunStore) -> dict[str, str]:
+        """PNG figures next to the report (block grid etc.); none without a run directory."""
+        if store.root is None:
+            return {}
+        from influence_sdk.figures import write_figures  # matplotlib only when writing files
+
+        return write_figures(matrices, store.root)
 
     def _draw_suites(self) -> dict[tuple[str, int], Suite]:
         """Every suite for every seed, with every probe checked by the model up front."""

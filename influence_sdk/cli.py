@@ -64,7 +64,8 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``evaluate``, ``compare`` and ``calibrate``."""
     options = [
         click.option("--model", default=None, help="Hub id, local folder or alias; default: embedded SmolLM2-135M."),
-        click.option("--suite", "suites", multiple=True, help="Suite name or .jsonl path (repeatable)."),
+        click.option("--weights", type=click.Path(path_type=Path), default=None, help="A .safetensors file for a --model module:factory image classifier."),
+        click.option("--suite", "suites", multiple=True, help="Suite name or .jsonl path (repeatable); options as NAME:k=3."),
         click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Number of seeds (0..N-1)."),
         click.option("--method", type=click.Choice(["full", "lora"]), default=None, help="Fine-tuning method [full]."),
         click.option("--optimizer", type=click.Choice(["adamw", "sgd"]), default=None, help="Optimizer [adamw]."),
@@ -84,14 +85,19 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def build_analyzer(options: dict[str, Any], strategies: list[str], progress: bool) -> Any:
     from influence_sdk.analyzer import Analyzer
+    from influence_sdk.errors import ConfigError
     from influence_sdk.models import load_model
+    from influence_sdk.models.entry import is_entry_point
     from influence_sdk.recipe import FineTuneRecipe
 
     recipe = FineTuneRecipe.from_options(
         method=options["method"], optimizer=options["optimizer"], lr=options["lr"],
         steps=options["steps"], lora_rank=options["lora_rank"],
     )
-    model = load_model(options["model"], device=options["device"], dtype=options["dtype"])
+    weights = {"weights": options["weights"]} if options["weights"] else {}
+    if weights and not is_entry_point(options["model"] or ""):
+        raise ConfigError("--weights applies to a --model module:factory image classifier only; drop --weights")
+    model = load_model(options["model"], device=options["device"], dtype=options["dtype"], **weights)
     return Analyzer(
         model,
         suites=list(options["suites"]) or None,

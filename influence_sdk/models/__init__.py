@@ -7,7 +7,11 @@ from typing import Any
 
 from influence_sdk.models.base import Model
 from influence_sdk.models.embedded import DEFAULT_MODEL, default_model_path
+from influence_sdk.models.entry import is_entry_point, load_entry_classifier
+from influence_sdk.models.fashion import ALIAS as FASHION_CNN
+from influence_sdk.models.fashion import load_fashion_cnn
 from influence_sdk.models.hf import HFCausalLM
+from influence_sdk.models.vision import ImageClassifier, TorchvisionClassifier
 
 #: Named models besides hub ids and folders: name -> loader(device=..., dtype=..., **options).
 MODEL_ALIASES: dict[str, Callable[..., Model]] = {}
@@ -25,6 +29,7 @@ def _load_default(device: str = "cpu", dtype: str = "float32", **options: Any) -
 
 
 register_model_alias(DEFAULT_MODEL, _load_default)
+register_model_alias(FASHION_CNN, load_fashion_cnn)
 
 
 def load_model(
@@ -38,7 +43,17 @@ def load_model(
     name = name or DEFAULT_MODEL
     if name in MODEL_ALIASES:
         return MODEL_ALIASES[name](device=device, dtype=dtype, **options)
+    if is_entry_point(name):  # module:factory, an image classifier of the user's
+        return load_entry_classifier(name, device=device, dtype=dtype, **options)
     return HFCausalLM.from_pretrained(name, device=device, dtype=dtype, **options)
 
 
-__all__ = ["DEFAULT_MODEL", "HFCausalLM", "Model", "load_model", "register_model_alias"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "HFCausalLM",
+    "ImageClassifier",
+    "Model",
+    "TorchvisionClassifier",
+    "load_model",
+    "register_model_alias",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from influence_sdk.properties import contrasts, structure  # noqa: F401  (registers built-ins)
+from influence_sdk.properties import contrasts, structure, vision  # noqa: F401  (registers built-ins)
 from influence_sdk.properties.base import (
     PROPERTIES,
     Property,

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from influence_sdk.suites import claims, paper  # noqa: F401  (registers the built-ins)
+from influence_sdk.suites import claims, mnist_noise, paper  # noqa: F401  (registers built-ins)
 from influence_sdk.suites.base import (
     SUITES,
     Suite,
     SuiteSpec,
     default_suites,
     get_suite_spec,
+    parse_suite_options,
     register_suite,
 )
 from influence_sdk.suites.jsonl import load_jsonl_suite
 
 
 def build_suite(name_or_path: str, seed: int) -> Suite:
-    """The suite ``name_or_path`` drawn with ``seed``: a registered name or a .jsonl file."""
+    """The suite ``name_or_path`` drawn with ``seed``: a registered name (with options, e.g.
+    ``mnist_noise:k=3``) or a .jsonl file."""
     if name_or_path.endswith(".jsonl") or Path(name_or_path).is_file():
         return load_jsonl_suite(name_or_path)
-    return get_suite_spec(name_or_path).build(seed)
+    spec, options = parse_suite_options(name_or_path)
+    return spec.build(seed, **options)
 
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -47,10 +47,12 @@ class SuiteSpec:
     """A registered suite: ``build(seed)`` draws its items (fixed suites ignore the seed)."""
 
     name: str
-    build: Callable[[int], Suite]
+    build: Callable[..., Suite]
     description: str
     modality: Literal["text", "image"] = "text"
     default: bool = False  # part of the default suites of its modality
+    #: Size options accepted as ``NAME:key=value,...`` (key -> type), passed to ``build``.
+    options: Mapping[str, type] = field(default_factory=dict)
 
 
 SUITES: dict[str, SuiteSpec] = {}
@@ -70,6 +72,25 @@ def get_suite_spec(name: str) -> SuiteSpec:
             f"unknown suite {name!r}; choose one of: {valid}, or pass a path to a .jsonl file"
         )
     return SUITES[name]
+
+
+def parse_suite_options(name: str) -> tuple[SuiteSpec, dict[str, object]]:
+    """The spec and typed options of ``NAME`` or ``NAME:key=value,...`` (e.g. ``mnist_noise:k=3``)."""
+    base, _, text = name.partition(":")
+    spec = get_suite_spec(base)
+    options: dict[str, object] = {}
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key not in spec.options:
+            valid = ", ".join(spec.options) or "none"
+            raise SuiteError(f"suite {base!r} has no option {key!r} (in {name!r}); its options: {valid}")
+        try:
+            options[key] = spec.options[key](value)
+        except ValueError:
+            raise SuiteError(
+                f"suite option {key}={value!r} in {name!r} is not a valid {spec.options[key].__name__}"
+            ) from None
+    return spec, options
 
 
 def default_suites(modality: str) -> list[str]:

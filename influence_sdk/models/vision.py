@@ -1,0 +1,211 @@
+"""Adapter for torch image classifiers: any ``nn.Module`` mapping images to class logits.
+
+Score of an item: ``log p(label | image)``, i.e. minus the cross-entropy of its label. Works for
+hand-written CNNs and for torchvision models (e.g. ``torchvision.models.resnet18``) alike.
+
+The module stays in eval mode for scoring *and* fine-tuning. That keeps BatchNorm running
+statistics frozen (a single-item training step in train mode would overwrite them with one
+image's statistics) and turns dropout off, so each fine-tune is deterministic and the influence
+matrix measures what the gradient step taught, not a shift of normalisation statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from influence_sdk.errors import ConfigError, ItemError, NumericalError
+from influence_sdk.items import Probe
+from influence_sdk.models.base import Model, iter_batches
+from influence_sdk.models.hf import make_optimizer
+from influence_sdk.recipe import FineTuneRecipe
+
+logger = logging.getLogger(__name__)
+
+#: Maps a float batch ``(N, C, H, W)`` of item images to the module's input batch.
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+class ImageClassifier(Model):
+    """A torch image classifier as an influence-sdk :class:`Model`.
+
+    Args:
+        module: Any ``nn.Module`` that maps an image batch to logits ``(N, num_classes)``.
+        transform: Applied to each stacked batch of item images ``(N, C, H, W)`` before the
+            module (resizing, channel repetition, normalisation); ``None`` = identity.
+        image_shape: The ``C×H×W`` shape every item image must have; ``None`` accepts any
+            3-D image the module can digest.
+        num_classes: Number of classes; ``None`` = read from the module's output on first use.
+        batch_size: Images scored per forward pass.
+        name: Shown in reports.
+
+    Example:
+        >>> import torchvision
+        >>> resnet = torchvision.models.resnet18(num_classes=10)
+        >>> classifier = ImageClassifier(
+        ...     resnet, transform=lambda x: x.repeat(1, 3, 1, 1), image_shape=(1, 32, 32)
+        ... )
+        >>> classifier.score([Probe(image=torch.zeros(1, 32, 32), label=3)]).shape
+        torch.Size([1])
+    """
+
+    modality = "image"
+
+    def __init__(
+        self,
+        module: nn.Module,
+        *,
+        transform: Transform | None = None,
+        image_shape: Sequence[int] | None = None,
+        num_classes: int | None = None,
+        batch_size: int = 256,
+        name: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        if image_shape is not None and len(image_shape) != 3:
+            raise ConfigError(f"image_shape must be C×H×W (3 numbers), got {tuple(image_shape)}")
+        self.module = module.eval()
+        self.transform = transform
+        self.image_shape = tuple(image_shape) if image_shape is not None else None
+        self._num_classes = num_classes
+        self.batch_size = batch_size
+        self.name = name or type(module).__name__
+        self.info: dict[str, Any] = {}  # extra facts for reports, e.g. a base model's accuracy
+        self._base_snapshot: list[torch.Tensor] | None = None
+
+    # ---- input checks -------------------------------------------------------------------
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes, read from one forward pass if it was not given."""
+        if self._num_classes is None:
+            shape = self.image_shape or (3, 32, 32)
+            with torch.no_grad():
+                logits = self._logits(torch.zeros((1, *shape)))
+            self._num_classes = int(logits.shape[-1])
+        return self._num_classes
+
+    def check(self, probes: Sequence[Probe]) -> None:
+        for probe in probes:
+            image = probe.image
+            if not isinstance(image, torch.Tensor):
+                raise ItemError(
+                    f"item {probe.item_id!r} has no image tensor (got {type(image).__name__}); "
+                    "an image classifier needs items with a C×H×W float tensor"
+                )
+            if image.dim() != 3 or (self.image_shape and tuple(image.shape) != self.image_shape):
+                wanted = "×".join(map(str, self.image_shape)) if self.image_shape else "C×H×W"
+                raise ItemError(
+                    f"item {probe.item_id!r} has image shape {tuple(image.shape)}; this model "
+                    f"takes {wanted} images; resize the item or pass a transform"
+                )
+            label = probe.label
+            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < self.num_classes:
+                raise ItemError(
+                    f"item {probe.item_id!r} has label {label!r}; this model has classes "
+                    f"0..{self.num_classes - 1}; use a label in that range"
+                )
+            if not bool(torch.isfinite(image).all()):
+                raise ItemError(f"item {probe.item_id!r} has NaN or infinite pixels; clean the image")
+
+    # ---- scoring ------------------------------------------------------------------------
+
+    def score(self, probes: Sequence[Probe]) -> torch.Tensor:
+        scores = []
+        with torch.no_grad():
+            for batch in iter_batches(len(probes), self.batch_size):
+                scores.append(self._score_batch(probes[batch]).double().cpu())
+        return torch.cat(scores) if scores else torch.zeros(0, dtype=torch.float64)
+
+    def _score_batch(self, probes: Sequence[Probe]) -> torch.Tensor:
+        """``log p(label | image)`` of each probe, shape ``(len(probes),)``, with grad."""
+        images = torch.stack([probe.image for probe in probes])  # (batch, C, H, W)
+        labels = torch.tensor([probe.label for probe in probes], dtype=torch.long)
+        logits = self._logits(images)  # (batch, num_classes)
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        return log_probs.gather(-1, labels.to(log_probs.device).unsqueeze(-1)).squeeze(-1)
+
+    def _logits(self, images: torch.Tensor) -> torch.Tensor:
+        first = next(self.module.parameters())
+        images = images.to(device=first.device, dtype=first.dtype)
+        if self.transform is not None:
+            images = self.transform(images)
+        return self.module(images)
+
+    # ---- fine-tuning --------------------------------------------------------------------
+
+    @contextmanager
+    def fine_tuned(
+        self, probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int
+    ) -> Iterator[None]:
+        if recipe.method == "lora":
+            raise ConfigError(
+                "LoRA does not apply to image classifiers (it adapts attention and linear "
+                "layers of language models); use method 'full' (--method full)"
+            )
+        params, buffers = self._prepare()
+        try:
+            self._train(params, probes, recipe, seed)
+            yield
+        finally:
+            self._restore(params, buffers)
+
+    def _prepare(self) -> tuple[list[nn.Parameter], list[torch.Tensor]]:
+        """Trainable parameters and all buffers, with their base values saved once per model."""
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        buffers = list(self.module.buffers())
+        if self._base_snapshot is None:
+            # One saved copy for the whole run, never one per item. Buffers are saved too, so
+            # restore stays exact even for a module that updates them in eval mode.
+            self._base_snapshot = [t.detach().clone() for t in (*params, *buffers)]
+        self.module.eval()
+        return params, buffers
+
+    def _train(
+        self, params: list[nn.Parameter], probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int
+    ) -> None:
+        torch.manual_seed(seed)
+        optimizer = make_optimizer(params, recipe)
+        for step in range(recipe.steps):
+            loss = -self._score_batch(probes).mean()
+            if not torch.isfinite(loss):
+                names = ", ".join(repr(p.item_id) for p in probes)
+                raise NumericalError(
+                    f"loss became {loss.item()} on item {names} at step {step + 1} with lr "
+                    f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
+                )
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+
+    def _restore(self, params: list[nn.Parameter], buffers: list[torch.Tensor]) -> None:
+        assert self._base_snapshot is not None  # set by _prepare before any training
+        with torch.no_grad():
+            for tensor, saved in zip((*params, *buffers), self._base_snapshot, strict=True):
+                tensor.copy_(saved)
+        for param in params:
+            param.grad = None
+
+    # ---- misc ---------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        first = next(self.module.parameters())
+        described = {
+            "name": self.name,
+            "class": type(self.module).__name__,
+            "parameters": sum(p.numel() for p in self.module.parameters()),
+            "device": str(first.device),
+            "dtype": str(first.dtype).removeprefix("torch."),
+            "image_shape": list(self.image_shape) if self.image_shape else None,
+        }
+        return {**described, **self.info}
+
+
+#: The name the design documents use; any torch classifier works, torchvision's included.
+TorchvisionClassifier = ImageClassifier
