@@ -52,7 +52,9 @@ def mean_matrix(group: Sequence[InfluenceMatrix]) -> InfluenceMatrix:
     """Position-wise mean over seeds, keeping the first seed's ids and tags."""
     first = group[0]
     values = torch.stack([m.values for m in group]).mean(0)  # (n, n)
-    return InfluenceMatrix(first.suite, first.strategy, first.seed, first.items, values, tags=first.tags)
+    return InfluenceMatrix(
+        first.suite, first.strategy, first.seed, first.items, values, tags=first.tags
+    )
 
 
 def _has_tags(matrix: InfluenceMatrix, *keys: str) -> bool:
@@ -62,7 +64,9 @@ def _has_tags(matrix: InfluenceMatrix, *keys: str) -> bool:
 def grid_order(matrix: InfluenceMatrix) -> tuple[list[int], list[str]]:
     """Item positions sorted by noise level (clean, low, high), then class, then id."""
     levels = [str(tags["noise_level"]) for tags in matrix.tags]
-    names = sorted(set(levels), key=lambda lv: (LEVEL_ORDER.index(lv) if lv in LEVEL_ORDER else 9, lv))
+    names = sorted(
+        set(levels), key=lambda lv: (LEVEL_ORDER.index(lv) if lv in LEVEL_ORDER else 9, lv)
+    )
     order = sorted(
         range(len(matrix.items)),
         key=lambda k: (names.index(levels[k]), matrix.tags[k]["class"], matrix.items[k]),
@@ -80,8 +84,12 @@ def draw_block_grid(matrix: InfluenceMatrix, path: Path, title: str) -> None:
 
     figure = Figure(figsize=(8.5, 7.5), dpi=110)
     axes = figure.add_subplot()
-    image = axes.imshow(values.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-    figure.colorbar(image, ax=axes, shrink=0.8, label="Δ log p(label)  (colour clipped at 99th pct |M|)")
+    image = axes.imshow(
+        values.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+    )
+    figure.colorbar(
+        image, ax=axes, shrink=0.8, label="Δ log p(label)  (colour clipped at 99th pct |M|)"
+    )
 
     level_of = [str(matrix.tags[k]["noise_level"]) for k in order]
     class_of = [matrix.tags[k]["class"] for k in order]
@@ -117,7 +125,9 @@ def draw_class_summary(matrix: InfluenceMatrix, path: Path, title: str) -> None:
     left.set_yticks(range(n), [str(c) for c in classes])
     left.set_xlabel("tested-on class")
     left.set_ylabel("trained-on class")
-    left.set_title("mean influence between classes (diagonal: other items of the same class)", fontsize=9)
+    left.set_title(
+        "mean influence between classes (diagonal: other items of the same class)", fontsize=9
+    )
 
     positions = torch.arange(n, dtype=torch.float64)
     right.bar((positions - 0.2).numpy(), within.numpy(), width=0.4, label="within class")

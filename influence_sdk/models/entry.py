@@ -36,10 +36,12 @@ def load_entry_classifier(
     """Build the classifier ``module:factory`` and load ``weights`` (a .safetensors file).
 
     Example:
-        >>> cnn = load_entry_classifier("my_nets:small_cnn", weights="cnn.safetensors")  # doctest: +SKIP
+        >>> load_entry_classifier("my_nets:cnn", weights="cnn.safetensors")  # doctest: +SKIP
     """
     if dtype != "float32":
-        raise ConfigError(f"image classifiers run in float32 here, got --dtype {dtype}; drop --dtype")
+        raise ConfigError(
+            f"image classifiers run in float32 here, got --dtype {dtype}; drop --dtype"
+        )
     built = _call_factory(entry)
     classifier = built if isinstance(built, ImageClassifier) else ImageClassifier(built, name=entry)
     if weights is not None:
@@ -62,8 +64,8 @@ def _call_factory(entry: str) -> Any:
     factory = getattr(module, factory_name, None)
     if not callable(factory):
         raise ModelLoadError(
-            f"module {module_name!r} has no callable {factory_name!r}; --model takes module:factory "
-            "where factory() returns an nn.Module or an ImageClassifier"
+            f"module {module_name!r} has no callable {factory_name!r}; --model takes "
+            "module:factory where factory() returns an nn.Module or an ImageClassifier"
         )
     built = factory()
     if not isinstance(built, nn.Module | ImageClassifier):

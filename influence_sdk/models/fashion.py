@@ -7,7 +7,7 @@ are written to ``cache_dir()/fashion-cnn/`` and reused by every later load.
 
 Example:
     >>> from influence_sdk import load_model
-    >>> cnn = load_model("fashion-cnn")  # trains on first use, then loads in well under a second  # doctest: +SKIP
+    >>> cnn = load_model("fashion-cnn")  # trains on first use, then loads  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ class FashionCNN(nn.Module):
         return self.classifier(self.features((images - PIXEL_MEAN) / PIXEL_STD))
 
 
-def load_fashion_cnn(device: str = "cpu", dtype: str = "float32", **options: Any) -> ImageClassifier:
+def load_fashion_cnn(
+    device: str = "cpu", dtype: str = "float32", **options: Any
+) -> ImageClassifier:
     """The trained Fashion-MNIST CNN as an :class:`ImageClassifier`, training it on first use.
 
     Args:
@@ -88,7 +90,9 @@ def load_fashion_cnn(device: str = "cpu", dtype: str = "float32", **options: Any
     if dtype != "float32":
         from influence_sdk.errors import ConfigError
 
-        raise ConfigError(f"the fashion-cnn model runs in float32 only, got --dtype {dtype}; drop --dtype")
+        raise ConfigError(
+            f"the fashion-cnn model runs in float32 only, got --dtype {dtype}; drop --dtype"
+        )
     module, record = cached_fashion_cnn()
     classifier = ImageClassifier(
         module.to(device), image_shape=(1, 28, 28), num_classes=10, name=ALIAS, **options
@@ -114,13 +118,17 @@ def cached_fashion_cnn(folder: Path | None = None) -> tuple[FashionCNN, dict[str
     folder.mkdir(parents=True, exist_ok=True)
     # Write to temporary names then rename, so a crash never leaves a half-written cache.
     save_file(module.state_dict(), str(folder / ".model.safetensors.tmp"))
-    (folder / ".training.json.tmp").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    (folder / ".training.json.tmp").write_text(
+        json.dumps(record, indent=1) + "\n", encoding="utf-8"
+    )
     os.replace(folder / ".model.safetensors.tmp", weights)
     os.replace(folder / ".training.json.tmp", record_file)
     return module.eval(), record
 
 
-def train_fashion_cnn(data: dict[str, np.ndarray] | None = None) -> tuple[FashionCNN, dict[str, Any]]:
+def train_fashion_cnn(
+    data: dict[str, np.ndarray] | None = None,
+) -> tuple[FashionCNN, dict[str, Any]]:
     """Train :class:`FashionCNN` with :data:`TRAINING` on Fashion-MNIST; measure test accuracy."""
     data = data if data is not None else load_fashion_mnist()
     torch.manual_seed(TRAINING["seed"])
@@ -138,10 +146,14 @@ def train_fashion_cnn(data: dict[str, np.ndarray] | None = None) -> tuple[Fashio
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        logger.info("fashion-cnn epoch %d/%d, last loss %.3f", epoch + 1, TRAINING["epochs"], loss.item())
+        logger.info(
+            "fashion-cnn epoch %d/%d, last loss %.3f", epoch + 1, TRAINING["epochs"], loss.item()
+        )
     module.eval()
     accuracy = test_accuracy(module, data)
-    logger.info("fashion-cnn trained in %.0f s, test accuracy %.4f", time.perf_counter() - started, accuracy)
+    logger.info(
+        "fashion-cnn trained in %.0f s, test accuracy %.4f", time.perf_counter() - started, accuracy
+    )
     record = {
         "training": TRAINING,
         "test_accuracy": accuracy,
@@ -194,7 +206,9 @@ def load_fashion_mnist_from(folder: Path) -> dict[str, np.ndarray]:
     paths = {key: _find_file(folder, name) for key, name in FILES.items()}
     missing = [FILES[key] for key, path in paths.items() if path is None]
     if missing:
-        raise ModelLoadError(f"Fashion-MNIST files {missing} missing in {folder}; install: {INSTALL_COMMAND}")
+        raise ModelLoadError(
+            f"Fashion-MNIST files {missing} missing in {folder}; install: {INSTALL_COMMAND}"
+        )
     return {key: read_idx(path) for key, path in paths.items() if path is not None}
 
 
@@ -229,7 +243,10 @@ def read_idx(path: Path) -> np.ndarray:
 
 def _download() -> Path | None:
     """torchvision's download into the cache; ``None`` without torchvision or a network."""
-    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("INFLUENCE_SDK_NO_DOWNLOAD") == "1":
+    if (
+        os.environ.get("HF_HUB_OFFLINE") == "1"
+        or os.environ.get("INFLUENCE_SDK_NO_DOWNLOAD") == "1"
+    ):
         return None  # offline by declaration: do not wait for network time-outs
     try:
         from torchvision.datasets import FashionMNIST

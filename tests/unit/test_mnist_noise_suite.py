@@ -28,7 +28,9 @@ def test_default_suite_has_300_items_in_level_class_order():
     assert suite.name == "mnist_noise" and len(suite.items) == 300
     levels = [item.tags["noise_level"] for item in suite.items]
     assert levels == ["clean"] * 100 + ["low"] * 100 + ["high"] * 100
-    assert [item.tags["class"] for item in suite.items[:100]] == [d for d in range(10) for _ in range(10)]
+    assert [item.tags["class"] for item in suite.items[:100]] == [
+        d for d in range(10) for _ in range(10)
+    ]
     assert all(item.label == item.tags["class"] == item.tags["digit"] for item in suite.items)
     assert {item.tags["noise"] for item in suite.items} == {0.0, 0.5, 1.0}
     assert len({item.id for item in suite.items}) == 300
@@ -55,7 +57,8 @@ def test_noisy_images_are_clipped_and_differ_from_the_clean_digit():
     for sigma in (0.5, 1.0):
         deltas = [
             (item.image - clean[item.tags["mnist_row"]]).abs().mean().item()
-            for item in suite.items if item.tags["noise"] == sigma
+            for item in suite.items
+            if item.tags["noise"] == sigma
         ]
         spread[sigma] = sum(deltas) / len(deltas)
     assert spread[1.0] > 1.3 * spread[0.5]

@@ -31,7 +31,9 @@ def test_score_is_log_probability_of_the_label_in_float64():
     probes = random_probes(5)
     scores = classifier.score(probes)
     assert scores.dtype == torch.float64 and scores.shape == (5,)
-    expected = torch.tensor([manual_log_prob(classifier.module, p) for p in probes], dtype=torch.float64)
+    expected = torch.tensor(
+        [manual_log_prob(classifier.module, p) for p in probes], dtype=torch.float64
+    )
     torch.testing.assert_close(scores, expected, atol=1e-5, rtol=0)
 
 
@@ -57,7 +59,9 @@ def test_fine_tuned_restores_weights_and_batchnorm_buffers_bit_identically(optim
             assert not torch.equal(inside["conv.weight"], before["conv.weight"])
             # eval mode while learning: the running statistics never move
             assert torch.equal(inside["norm.running_mean"], before["norm.running_mean"])
-            assert torch.equal(inside["norm.num_batches_tracked"], before["norm.num_batches_tracked"])
+            assert torch.equal(
+                inside["norm.num_batches_tracked"], before["norm.num_batches_tracked"]
+            )
     assert states_equal(state_copy(classifier.module), before)
     assert not classifier.module.training
 
@@ -96,7 +100,9 @@ def test_nan_loss_raises_numerical_error_and_restores():
     with torch.no_grad():
         classifier.module.head.bias[0] = float("nan")
     before = state_copy(classifier.module)
-    with pytest.raises(NumericalError, match="loss became nan on item 'p0'.*lower the learning rate"):
+    with pytest.raises(
+        NumericalError, match="loss became nan on item 'p0'.*lower the learning rate"
+    ):
         with classifier.fine_tuned(random_probes(1), FineTuneRecipe(lr=0.1), seed=0):
             pass
     after = state_copy(classifier.module)
@@ -106,13 +112,22 @@ def test_nan_loss_raises_numerical_error_and_restores():
 @pytest.mark.parametrize(
     ("probe", "message"),
     [
-        (Probe(image=torch.zeros(3, 28, 28), label=1, item_id="x"), r"image shape \(3, 28, 28\); this model takes 1×28×28"),
+        (
+            Probe(image=torch.zeros(3, 28, 28), label=1, item_id="x"),
+            r"image shape \(3, 28, 28\); this model takes 1×28×28",
+        ),
         (Probe(image=torch.zeros(28, 28), label=1, item_id="x"), r"image shape \(28, 28\)"),
-        (Probe(image=torch.zeros(1, 28, 28), label=10, item_id="x"), r"label 10; this model has classes 0\.\.9"),
+        (
+            Probe(image=torch.zeros(1, 28, 28), label=10, item_id="x"),
+            r"label 10; this model has classes 0\.\.9",
+        ),
         (Probe(image=torch.zeros(1, 28, 28), label=-1, item_id="x"), r"label -1"),
         (Probe(image=torch.zeros(1, 28, 28), label=None, item_id="x"), r"label None"),
         (Probe(text="a sentence", item_id="x"), r"no image tensor"),
-        (Probe(image=torch.full((1, 28, 28), float("nan")), label=1, item_id="x"), r"NaN or infinite pixels"),
+        (
+            Probe(image=torch.full((1, 28, 28), float("nan")), label=1, item_id="x"),
+            r"NaN or infinite pixels",
+        ),
     ],
 )
 def test_check_rejects_bad_items_with_one_line_errors(probe, message):
@@ -148,7 +163,9 @@ def test_resnet18_runs_through_the_adapter_with_a_transform():
 
     with torch.no_grad():
         logits = resnet(torch.stack([p.image for p in probes]).repeat(1, 3, 1, 1)).double()
-    expected = torch.log_softmax(logits, -1)[torch.arange(5), torch.tensor([p.label for p in probes])]
+    expected = torch.log_softmax(logits, -1)[
+        torch.arange(5), torch.tensor([p.label for p in probes])
+    ]
     torch.testing.assert_close(base, expected, atol=1e-5, rtol=0)
 
     row = fine_tune_row(classifier, [probes[0]], probes, base, FineTuneRecipe(lr=1e-3), seed=0)

@@ -51,7 +51,9 @@ def test_noisy_teach_less_compares_row_magnitudes():
 
 def test_vision_properties_skip_language_matrices():
     tags = [{"category": "memorization", "expected": "+"}] * 3
-    text = InfluenceMatrix("transitivity", "plain", 0, ["a", "b", "c"], torch.eye(3), texts=["x", "y", "z"], tags=tags)
+    text = InfluenceMatrix(
+        "transitivity", "plain", 0, ["a", "b", "c"], torch.eye(3), texts=["x", "y", "z"], tags=tags
+    )
     for name in ("class_structure", "noise_selectivity", "noisy_teach_less"):
         assert get_property(name).evaluate([text]) is None
 

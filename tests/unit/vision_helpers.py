@@ -32,8 +32,12 @@ def make_tiny_cnn(seed: int = 0, num_classes: int = 10, batch_norm: bool = False
 
 
 def tiny_classifier(seed: int = 0, **kwargs: object) -> ImageClassifier:
-    return ImageClassifier(make_tiny_cnn(seed, batch_norm=bool(kwargs.pop("batch_norm", False))),
-                           image_shape=(1, 28, 28), name="tiny-cnn", **kwargs)  # type: ignore[arg-type]
+    return ImageClassifier(
+        make_tiny_cnn(seed, batch_norm=bool(kwargs.pop("batch_norm", False))),
+        image_shape=(1, 28, 28),
+        name="tiny-cnn",
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def random_probes(count: int, seed: int = 0, shape: tuple[int, ...] = (1, 28, 28)) -> list[Probe]:
