@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from influence_sdk.analyzer import Analyzer
-from influence_sdk.compare import compare
+from influence_sdk.comparison import compare
 from influence_sdk.errors import (
     ConfigError,
     InfluenceError,

@@ -128,21 +128,24 @@ def evaluate(ctx: click.Context, strategies: tuple[str, ...], **options: Any) ->
 
 @main.command("compare")
 @run_options
-@click.option("--strategy", "strategies", multiple=True, help="Strategy name or .toml path to set beside plain (repeatable).")
+@click.option(
+    "--strategy", "strategies", multiple=True,
+    help="Strategy name or .toml path to set beside plain (repeatable).",
+)
 @click.pass_context
 @handle_errors
 def compare_command(ctx: click.Context, strategies: tuple[str, ...], **options: Any) -> None:
     """Compare strategies with plain fine-tuning on the same probes: verdicts, symmetry, figures."""
-    from influence_sdk.compare import run_comparison, with_baseline
-    from influence_sdk.comparison import comparison_summary
+    from influence_sdk.comparison import comparison_summary, run_comparison, with_baseline
 
     analyzer = build_analyzer(options, with_baseline(strategies), ctx.obj["progress"])
     report = run_comparison(analyzer)
     click.echo(comparison_summary(report.extras["comparison"]))
     if options["output"]:
-        click.echo(f"\nwrote {options['output'] / 'report.json'}, {options['output'] / 'report.md'}")
+        output = options["output"]
+        click.echo(f"\nwrote {output / 'report.json'} and {output / 'report.md'}")
         for path in report.extras.get("figures", {}).values():
-            click.echo(f"wrote {options['output'] / path}")
+            click.echo(f"wrote {output / path}")
 
 
 @main.command("suites")

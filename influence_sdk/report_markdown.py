@@ -36,9 +36,10 @@ def render_markdown(report: Report) -> str:
     for s in report.symmetry:
         lines.append(f"| {s.suite} | {s.strategy} | {_num(s.symmetry_index)} |")
     if "comparison" in report.extras:
-        from influence_sdk.comparison import comparison_markdown
+        from influence_sdk.comparison.table import comparison_markdown
 
-        lines += ["", *comparison_markdown(report.extras["comparison"], report.extras.get("strategies", {}))]
+        strategies = report.extras.get("strategies", {})
+        lines += ["", *comparison_markdown(report.extras["comparison"], strategies)]
     for title, path in report.extras.get("figures", {}).items():
         lines += ["", f"![{title}]({path})"]
     lines += ["", "## Influence matrices (first seed of each suite and strategy)", ""]

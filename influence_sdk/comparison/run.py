@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from influence_sdk.analyzer import Analyzer
-from influence_sdk.comparison import BASELINE, build_comparison
+from influence_sdk.comparison.table import BASELINE, build_comparison
 from influence_sdk.errors import StrategyError
 from influence_sdk.models.base import Model
 from influence_sdk.recipe import FineTuneRecipe
@@ -90,7 +90,8 @@ def run_comparison(analyzer: Analyzer) -> Report:
     extras["comparison"] = comparison
     extras["strategies"] = {strategy.name: describe_strategy(strategy) for strategy in loaded}
     if analyzer.output is not None:
-        from influence_sdk.compare_figures import write_comparison_figures  # matplotlib on demand
+        # matplotlib is imported only when figures are written
+        from influence_sdk.comparison.figures import write_comparison_figures
 
         drawn = write_comparison_figures(
             report.influence_matrices(), comparison["symmetry"], names, Path(analyzer.output)
