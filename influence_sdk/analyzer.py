@@ -19,9 +19,10 @@ from influence_sdk.models.base import Model
 from influence_sdk.properties import PROPERTIES, PropertyResult, get_property
 from influence_sdk.recipe import FineTuneRecipe
 from influence_sdk.report import Report, environment
-from influence_sdk.runstore import RunStore
+from influence_sdk.runstore import RunStore, draw_fingerprint
 from influence_sdk.strategy import Strategy, load_strategy
 from influence_sdk.suites import Suite, build_suite, default_suites
+from influence_sdk.validation import check_strategy_texts
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +93,13 @@ class Analyzer:
         for strategy in strategies:
             self._chat_context(strategy)  # a missing chat template fails before any fine-tune
         draws = self._draw_suites()
+        check_strategy_texts(self.model, draws, strategies, self._chat_context)
         store = RunStore(self.output, config, overwrite=self.overwrite)
         self.store = store
+        for (suite_name, seed), suite in draws.items():  # an edited suite or strategy file
+            for strategy in strategies:  # must not resume from units of its old content
+                fingerprint = draw_fingerprint(suite.items, strategy.model_dump(mode="json"))
+                store.check_draw(suite_name, strategy.name, seed, fingerprint)
 
         matrices: list[InfluenceMatrix] = []
         for suite_name in config.suites:
@@ -113,6 +119,10 @@ class Analyzer:
         )
         store.write("report.json", report.to_json())
         store.write("report.md", report.to_markdown())
+        logger.info(
+            "units: %d computed, %d loaded from earlier runs%s",
+            store.computed, store.loaded, f" in {store.root}" if store.root else "",
+        )
         return report
 
     def _figures(self, matrices: list[InfluenceMatrix], store: RunStore) -> dict[str, str]:

@@ -69,3 +69,13 @@ def tiny_lm():
 @pytest.fixture
 def tiny_lm_factory():
     return make_tiny_lm
+
+
+@pytest.fixture(scope="session")
+def tiny_lm_folder(tmp_path_factory):
+    """The tiny random Llama saved as a model folder (safetensors), for ``--model PATH``."""
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    lm = make_tiny_lm()
+    lm.model.save_pretrained(folder)
+    lm.tokenizer.save_pretrained(folder)
+    return folder

@@ -30,7 +30,9 @@ def fine_tune_row(
     """``s(θ_i, p_j) − s(θ_0, p_j)`` for every probe ``j`` after learning ``trained``."""
     with model.fine_tuned(trained, recipe, seed):
         after = model.score(probes)
-    _check_finite(after, probes, f"after learning {trained[0].item_id!r} with lr {recipe.lr:g}")
+    item = trained[0].item_id
+    learned = f"after learning {item!r} at step {recipe.steps} (the last) with lr {recipe.lr:g}"
+    _check_finite(after, probes, learned)
     return after - base
 
 

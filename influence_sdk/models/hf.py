@@ -20,6 +20,7 @@ import torch
 from influence_sdk.errors import ConfigError, ItemError, ModelLoadError, NumericalError
 from influence_sdk.items import Probe
 from influence_sdk.models.base import Model, iter_batches
+from influence_sdk.models.folder import check_model_folder
 from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
 
@@ -92,10 +93,13 @@ class HFCausalLM(Model):
 
         if dtype not in DTYPES:
             raise ConfigError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-        extra = {"gguf_file": gguf_file} if gguf_file else {}
+        if gguf_file is None:
+            check_model_folder(name_or_path)  # fail fast, and never unpickle a user's weights
+        gguf: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+        weights = gguf or {"use_safetensors": True}  # a pickled weights file is never loaded
         try:
-            tokenizer = AutoTokenizer.from_pretrained(name_or_path, **extra)
-            model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=DTYPES[dtype], **extra)
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path, **gguf)
+            model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=DTYPES[dtype], **weights)
         except (OSError, ValueError) as err:
             raise ModelLoadError(
                 f"cannot load model {name_or_path!r}: it is not a local model folder and could not "

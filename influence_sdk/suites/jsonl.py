@@ -60,7 +60,9 @@ def _read_lines(path: Path) -> list[str]:
     if not path.is_file():
         raise SuiteError(f"suite file {path} does not exist; pass a .jsonl path or a suite name")
     try:
-        return path.read_bytes().decode("utf-8").splitlines()
+        # Split on newlines only: str.splitlines() would also split inside a JSON string
+        # holding U+2028 or U+0085, and then name the wrong line. A UTF-8 BOM is allowed.
+        return path.read_bytes().decode("utf-8-sig").split("\n")
     except UnicodeDecodeError as err:
         raise SuiteError(
             f"suite file {path} is not UTF-8 (byte {err.start}); save it as UTF-8"
@@ -88,7 +90,21 @@ def _item(path: Path, number: int, record: dict[str, Any]) -> Item:
         raise SuiteError(f"{path} line {number}: 'text' must be a non-empty string, got {text!r}")
     if not isinstance(tags, dict):
         raise SuiteError(f"{path} line {number}: 'tags' must be an object, got {type(tags).__name__}")
+    if not _encodable(item_id) or not _encodable(text):
+        raise SuiteError(
+            f"{path} line {number}: 'id' or 'text' holds an unpaired surrogate escape (\\ud8xx); "
+            "write the character itself or a valid surrogate pair"
+        )
     return Item(id=str(item_id), text=text, tags=tags)
+
+
+def _encodable(value: object) -> bool:
+    """Whether ``value`` (as text) can be written as UTF-8: reports and tokenizers need that."""
+    try:
+        str(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _contrast(path: Path, number: int, record: dict[str, Any]) -> Contrast:
@@ -105,7 +121,8 @@ def _contrast(path: Path, number: int, record: dict[str, Any]) -> Contrast:
     lists = [spec[key] for key in ("trained_on", "tested_on", "baseline")]
     if not all(isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists):
         raise SuiteError(f"{path} line {number}: trained_on, tested_on, baseline must be non-empty lists of ids")
-    if spec.get("expected", 1) not in (1, -1) or not isinstance(spec["property"], str):
+    expected = spec.get("expected", 1)
+    if isinstance(expected, bool) or expected not in (1, -1) or not isinstance(spec["property"], str):
         raise SuiteError(f"{path} line {number}: 'expected' must be 1 or -1 and 'property' a name")
     return Contrast.from_dict(spec)
 
