@@ -82,13 +82,17 @@ class ImageClassifier(Model):
     # ---- input checks -------------------------------------------------------------------
 
     @property
-    def num_classes(self) -> int:
-        """Number of classes, read from one forward pass if it was not given."""
+    def num_classes(self) -> int | None:
+        """Number of classes; ``None`` until given or read from a forward pass in :meth:`check`."""
+        if self._num_classes is None and self.image_shape is not None:
+            self._read_num_classes(torch.zeros(self.image_shape))
+        return self._num_classes
+
+    def _read_num_classes(self, image: torch.Tensor) -> int:
+        """The width of the module's output on one image (used when not given)."""
         if self._num_classes is None:
-            shape = self.image_shape or (3, 32, 32)
             with torch.no_grad():
-                logits = self._logits(torch.zeros((1, *shape)))
-            self._num_classes = int(logits.shape[-1])
+                self._num_classes = int(self._logits(image.unsqueeze(0)).shape[-1])
         return self._num_classes
 
     def check(self, probes: Sequence[Probe]) -> None:
@@ -105,15 +109,11 @@ class ImageClassifier(Model):
                     f"item {probe.item_id!r} has image shape {tuple(image.shape)}; this model "
                     f"takes {wanted} images; resize the item or pass a transform"
                 )
-            label = probe.label
-            if (
-                isinstance(label, bool)
-                or not isinstance(label, int)
-                or not 0 <= label < self.num_classes
-            ):
+            label, classes = probe.label, self._read_num_classes(image)
+            if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < classes:
                 raise ItemError(
                     f"item {probe.item_id!r} has label {label!r}; this model has classes "
-                    f"0..{self.num_classes - 1}; use a label in that range"
+                    f"0..{classes - 1}; use a label in that range"
                 )
             if not bool(torch.isfinite(image).all()):
                 raise ItemError(
