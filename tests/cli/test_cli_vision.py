@@ -54,7 +54,8 @@ def test_user_classifier_runs_from_an_entry_point_with_safetensors_weights(nets)
     output = folder / "run"
     result = run(
         "--model", "cli_vision_nets:small_cnn", "--weights", str(weights),
-        "--suite", "mnist_noise:k=1", "--seeds", "1", "--optimizer", "sgd", "--lr", "0.05", "--output", str(output),
+        "--suite", "mnist_noise:k=1", "--seeds", "1", "--optimizer", "sgd", "--lr", "0.05",
+        "--output", str(output),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "class_structure" in result.output
