@@ -182,9 +182,9 @@ def _describe(err: ValidationError) -> str:
         location = [str(part) for part in problem["loc"]]
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "value_error":
-            # Our own cross-field checks name their field inside the message.
+            # Our own checks name their field inside the message; qualify it when nested.
             prefix = ".".join(location)
-            parts.append(f"{prefix}: {message}" if prefix else message)
+            parts.append(message.replace("field '", f"field '{prefix}.") if prefix else message)
             continue
         field = ".".join(location) or "(root)"
         if problem["type"] == "missing":
