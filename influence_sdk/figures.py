@@ -82,7 +82,7 @@ def draw_block_grid(matrix: InfluenceMatrix, path: Path, title: str) -> None:
     off = values[~torch.eye(len(order), dtype=torch.bool)].abs()
     limit = float(torch.quantile(off, 0.99)) or 1e-12  # the diagonal would wash out the rest
 
-    figure = Figure(figsize=(8.5, 7.5), dpi=110)
+    figure = Figure(figsize=(8.5, 7.5), dpi=110, layout="constrained")
     axes = figure.add_subplot()
     image = axes.imshow(
         values.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
@@ -105,7 +105,16 @@ def draw_block_grid(matrix: InfluenceMatrix, path: Path, title: str) -> None:
     centers = [(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)]
     axes.set_xticks(centers, [f"tested: {level_of[s]}" for s in starts])
     axes.set_yticks(centers, [f"trained: {level_of[s]}" for s in starts], rotation=90, va="center")
-    axes.set_title(f"{title}\nclasses 0–9 sorted inside each block", fontsize=10)
+    class_starts = [k for k in range(len(order)) if k == 0 or class_of[k] != class_of[k - 1]]
+    class_ends = [*class_starts[1:], len(order)]
+    class_centers = [(a + b - 1) / 2 for a, b in zip(class_starts, class_ends, strict=True)]
+    class_labels = [str(class_of[k]) for k in class_starts]
+    axes.set_xticks(class_centers, class_labels, minor=True, fontsize=5)
+    axes.set_yticks(class_centers, class_labels, minor=True, fontsize=5)
+    axes.tick_params(which="major", pad=10, length=0)
+    axes.set_title(
+        f"{title}\nrows trained-on, columns tested-on; classes sorted inside blocks", fontsize=10
+    )
     _save(figure, path)
 
 
@@ -116,11 +125,13 @@ def draw_class_summary(matrix: InfluenceMatrix, path: Path, title: str) -> None:
     within = means.diagonal()
     between = (means.sum(1) - within) / max(n - 1, 1)  # trained-on class -> other classes
 
-    figure = Figure(figsize=(12, 5), dpi=110)
+    figure = Figure(figsize=(12, 5), dpi=110, layout="constrained")
     left, right = figure.subplots(1, 2)
-    limit = float(means.abs().max()) or 1e-12
-    image = left.imshow(means.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    figure.colorbar(image, ax=left, shrink=0.85, label="mean Δ log p(label)")
+    # Colour scaled to the between-class means, so confusable pairs show; the diagonal saturates.
+    between_pairs = means[~torch.eye(n, dtype=torch.bool)].abs()
+    limit = float(between_pairs.max()) if n > 1 else float(means.abs().max())
+    image = left.imshow(means.numpy(), cmap="RdBu_r", vmin=-limit or -1e-12, vmax=limit or 1e-12)
+    figure.colorbar(image, ax=left, shrink=0.85, label="mean Δ log p(label) (diagonal clipped)")
     left.set_xticks(range(n), [str(c) for c in classes])
     left.set_yticks(range(n), [str(c) for c in classes])
     left.set_xlabel("tested-on class")
@@ -136,7 +147,7 @@ def draw_class_summary(matrix: InfluenceMatrix, path: Path, title: str) -> None:
     right.set_xticks(range(n), [str(c) for c in classes])
     right.set_xlabel("trained-on class")
     right.set_ylabel("mean Δ log p(label)")
-    right.legend(fontsize=8)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     right.set_title("what learning one item of a class does", fontsize=9)
     figure.suptitle(title, fontsize=10)
     _save(figure, path)
@@ -145,5 +156,5 @@ def draw_class_summary(matrix: InfluenceMatrix, path: Path, title: str) -> None:
 def _save(figure: Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
-    figure.savefig(path, bbox_inches="tight")
+    figure.savefig(path)
     logger.info("wrote %s", path)
