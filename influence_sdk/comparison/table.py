@@ -47,7 +47,8 @@ def build_comparison(
                 continue
             change = None
             if strategy != baseline:
-                change = change_against_baseline(reference and reference.verdict, result.verdict)
+                reference_verdict = reference.verdict if reference is not None else None
+                change = change_against_baseline(reference_verdict, result.verdict)
             table.append(
                 {
                     "suite": suite,
