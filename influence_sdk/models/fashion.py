@@ -46,10 +46,11 @@ FILES = {
 #: Everything that determines the trained weights; saved next to them and checked on load.
 TRAINING = {
     "seed": 0,
-    "epochs": 3,
+    "epochs": 4,
     "batch_size": 128,
     "optimizer": "adam",
     "lr": 1e-3,
+    "lr_schedule": "cosine to 0 over all steps",
     "architecture": "FashionCNN(conv16-pool-conv32-pool-fc128-fc10)",
 }
 PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530  # Fashion-MNIST training-set pixel statistics
@@ -135,6 +136,11 @@ def train_fashion_cnn(
     generator = torch.Generator().manual_seed(TRAINING["seed"])
     module = FashionCNN()
     optimizer = torch.optim.Adam(module.parameters(), lr=TRAINING["lr"])
+    steps_per_epoch = -(-len(data["train_labels"]) // TRAINING["batch_size"])
+    # Cosine decay to 0: the last steps average out batch noise, worth ~1 point of accuracy.
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=TRAINING["epochs"] * steps_per_epoch
+    )
     images = _as_float(data["train_images"])  # (60000, 1, 28, 28)
     labels = torch.from_numpy(data["train_labels"].astype(np.int64))
     started = time.perf_counter()
@@ -146,6 +152,7 @@ def train_fashion_cnn(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            schedule.step()
         logger.info(
             "fashion-cnn epoch %d/%d, last loss %.3f", epoch + 1, TRAINING["epochs"], loss.item()
         )
