@@ -44,7 +44,7 @@ FILES = {
     "test_labels": "t10k-labels-idx1-ubyte",
 }
 #: Everything that determines the trained weights; saved next to them and checked on load.
-TRAINING = {
+TRAINING: dict[str, Any] = {
     "seed": 0,
     "epochs": 4,
     "batch_size": 128,
