@@ -165,3 +165,15 @@ def test_unknown_builtin_lists_the_valid_names():
 def test_strategy_built_in_python_is_validated_too():
     with pytest.raises(ValueError, match="unknown placeholder"):
         Strategy(name="x", mode="fine-tune", template="{item}")
+
+
+def test_every_strategy_file_shown_in_the_docs_loads(tmp_path: Path):
+    import re
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "strategies.md"
+    blocks = re.findall(r"```toml\n(.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2
+    for k, block in enumerate(blocks):
+        path = tmp_path / f"example{k}.toml"
+        path.write_text(block, encoding="utf-8")
+        assert load_strategy(str(path)).name in {"told", "socratic"}
