@@ -47,7 +47,8 @@ def config_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "
     """Keys whose values differ between two config dicts, as ``key: old -> new`` lines."""
     differences = []
     for key in sorted(set(old) | set(new)):
-        path = f"{prefix}{key}"
+        shown = key if key.isidentifier() else repr(key)  # a hand-edited key may hold anything
+        path = f"{prefix}{shown}"
         a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
         if isinstance(a, dict) and isinstance(b, dict):
             differences += config_differences(a, b, prefix=f"{path}.")

@@ -47,10 +47,17 @@ def describe_validation(err: ValidationError) -> str:
     """One line naming each bad field, the value received and what is allowed."""
     parts = []
     for problem in err.errors():
-        field = ".".join(str(part) for part in problem["loc"]) or "(root)"
+        # A user's key can hold anything (a newline, a dot): show such keys quoted.
+        field = (
+            ".".join(
+                part if isinstance(part, str) and part.isidentifier() else repr(part)
+                for part in problem["loc"]
+            )
+            or "(root)"
+        )
         value = problem.get("input")
         shown = repr(value) if not isinstance(value, dict) else "{...}"
         if len(shown) > 60:
             shown = shown[:57] + "..."
         parts.append(f"{field}={shown}: {problem['msg']}")
-    return "; ".join(parts)
+    return "; ".join(parts).replace("\n", " ")  # one line, whatever the user typed

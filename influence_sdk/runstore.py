@@ -136,7 +136,7 @@ class RunStore:
             differences = config_differences(_read_saved_config(saved), new)
             if differences:
                 raise RunDirectoryError(
-                    f"{self.root} holds a run made with another config ({'; '.join(differences)}); "
+                    f"{self.root} holds a run made with another config ({_summary(differences)}); "
                     "use another --output, or --overwrite to discard it"
                 )
         self._remove_temporary_files()
@@ -253,3 +253,11 @@ def _read_saved_config(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):  # unreadable, not UTF-8, not JSON, a folder, ...
         return {"<unreadable config.json>": True}
     return saved if isinstance(saved, dict) else {"<config.json is not an object>": True}
+
+
+def _summary(differences: list[str], shown: int = 6, width: int = 120) -> str:
+    """The first few differing keys, each cut to ``width`` characters, on one line."""
+    parts = [d if len(d) <= width else d[: width - 3] + "..." for d in differences[:shown]]
+    if len(differences) > shown:
+        parts.append(f"and {len(differences) - shown} more keys")
+    return "; ".join(parts).replace("\n", " ")

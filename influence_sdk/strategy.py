@@ -201,11 +201,19 @@ def _check_placeholders(
 ) -> set[str]:
     """The placeholder names of ``template``; ValueError naming ``field`` if one is unknown."""
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template)]
     except ValueError as err:
         raise ValueError(
             f"field {field!r} is not a valid template ({err}); write literal braces as {{{{ }}}}"
         ) from None
+    names = {name for name, _, _ in fields if name is not None}
+    for name, spec, conversion in fields:
+        # {text!x} or {text:d} would fail only when rendering, {text:>999999999} would eat memory.
+        if name is not None and (spec or conversion):
+            raise ValueError(
+                f"field {field!r} writes {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}}; write a plain {{{name}}} without ! or :"
+            )
     unknown = names - allowed
     if unknown:
         raise ValueError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from influence_sdk.errors import ConfigError
 from influence_sdk.items import Probe
 from influence_sdk.models.base import Model
 from influence_sdk.strategy import Strategy
@@ -22,8 +23,16 @@ def check_strategy_texts(
 ) -> None:
     """Check what each strategy will learn or place in context, for every draw.
 
-    Strategies with a model-generated part are checked once their text is generated.
+    Strategies with a model-generated part are checked once their text is generated. Two
+    strategies of one run must have different names: results and run files are keyed by name.
     """
+    names = [strategy.name for strategy in strategies]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(
+            f"two strategies of this run are both named {repeated[0]!r}; set a different "
+            'name = "..." in one of their files'
+        )
     if model.modality != "text":
         return
     for suite in draws.values():

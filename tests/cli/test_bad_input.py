@@ -318,6 +318,20 @@ CASES = [
             )
         },
     ),
+    Case(
+        "two strategies with one name",
+        ["--suite", "transitivity", "--strategy", "{tmp}/a/x.toml", "--strategy", "{tmp}/b/x.toml"],
+        r"two strategies of this run are both named 'x'",
+        files={
+            "a/x.toml": 'mode = "fine-tune"\ntemplate = "{text}"\n',
+            "b/x.toml": 'mode = "fine-tune"\ntemplate = "Q: {text}"\n',
+        },
+    ),
+    Case(
+        "strategy given twice",
+        ["--suite", "transitivity", "--strategy", "plain", "--strategy", "plain"],
+        r"two strategies of this run are both named 'plain'",
+    ),
     # ---- run directories ------------------------------------------------------------------
     Case(
         "output is a file",
