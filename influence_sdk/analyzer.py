@@ -61,8 +61,10 @@ class Analyzer:
         overwrite: bool = False,
         progress: bool = True,
         model_name: str | None = None,
+        first_order: bool = False,
     ) -> None:
         self.model = model
+        self.first_order = first_order  # also report the gradient-dot-product estimate
         if isinstance(seeds, bool) or (isinstance(seeds, int) and seeds < 1):
             raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
         seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
@@ -115,7 +117,7 @@ class Analyzer:
             environment=environment(self.model),
             matrices=matrices,
             properties=results,
-            extras={"figures": figures} if figures else None,
+            extras=self._extras(figures, matrices, draws, strategies, store),
         )
         store.write("report.json", report.to_json())
         store.write("report.md", report.to_markdown())
@@ -124,6 +126,43 @@ class Analyzer:
             store.computed, store.loaded, f" in {store.root}" if store.root else "",
         )
         return report
+
+    def _extras(
+        self,
+        figures: dict[str, str],
+        matrices: list[InfluenceMatrix],
+        draws: dict[tuple[str, int], Suite],
+        strategies: list[Strategy],
+        store: RunStore,
+    ) -> dict[str, Any]:
+        extras: dict[str, Any] = {"figures": figures} if figures else {}
+        if self.first_order:
+            from influence_sdk.estimators.first_order import compare, first_order_matrix
+
+            by_name = {strategy.name: strategy for strategy in strategies}
+            extras["first_order"] = []
+            for matrix, suite_key in zip(matrices, self._suite_keys(), strict=True):
+                strategy = by_name[matrix.strategy]
+                if strategy.mode != "fine-tune":
+                    continue  # nothing is learned in context: no gradient step to linearise
+                suite = draws[(suite_key, matrix.seed)]
+                texts = self._rendered(suite, suite_key, strategy, matrix.seed, store)
+                trained = [
+                    item.probe() if text is None
+                    else Probe(text=text, context=self._chat_context(strategy), item_id=item.id)
+                    for item, text in zip(suite.items, texts, strict=True)
+                ]
+                probes = [item.probe() for item in suite.items]
+                predicted = first_order_matrix(self.model, trained, probes, self.config.recipe)
+                extras["first_order"].append(compare(matrix, predicted))
+        return extras
+
+    def _suite_keys(self) -> list[str]:
+        """The suite key of each matrix, in the order :meth:`evaluate` builds them."""
+        return [
+            suite for suite in self.config.suites
+            for _strategy in self.config.strategies for _seed in self.config.seeds
+        ]
 
     def _figures(self, matrices: list[InfluenceMatrix], store: RunStore) -> dict[str, str]:
         """PNG figures next to the report (block grid etc.); none without a run directory."""

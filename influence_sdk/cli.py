@@ -83,6 +83,18 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def analysis_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of ``evaluate`` and ``compare`` only: calibrated lr and the first-order estimate."""
+    command = click.option(
+        "--first-order", is_flag=True,
+        help="Also report the first-order (gradient dot product) estimate and its correlation.",
+    )(command)
+    return click.option(
+        "--lr-from", type=click.Path(path_type=Path), default=None,
+        help="Take the learning rate from a calibration.json written by `calibrate`.",
+    )(command)
+
+
 def build_analyzer(options: dict[str, Any], strategies: list[str], progress: bool) -> Any:
     from influence_sdk.analyzer import Analyzer
     from influence_sdk.errors import ConfigError
@@ -90,8 +102,15 @@ def build_analyzer(options: dict[str, Any], strategies: list[str], progress: boo
     from influence_sdk.models.entry import is_entry_point
     from influence_sdk.recipe import FineTuneRecipe
 
+    lr = options["lr"]
+    if options.get("lr_from"):
+        from influence_sdk.calibration import read_calibrated_lr
+
+        if lr is not None:
+            raise ConfigError("--lr and --lr-from both give a learning rate; pass only one")
+        lr = read_calibrated_lr(options["lr_from"])
     recipe = FineTuneRecipe.from_options(
-        method=options["method"], optimizer=options["optimizer"], lr=options["lr"],
+        method=options["method"], optimizer=options["optimizer"], lr=lr,
         steps=options["steps"], lora_rank=options["lora_rank"],
     )
     weights = {"weights": options["weights"]} if options["weights"] else {}
@@ -109,11 +128,13 @@ def build_analyzer(options: dict[str, Any], strategies: list[str], progress: boo
         overwrite=options["overwrite"],
         progress=progress,
         model_name=options["model"] or "smollm2-135m",
+        first_order=bool(options.get("first_order")),
     )
 
 
 @main.command()
 @run_options
+@analysis_options
 @click.option("--strategy", "strategies", multiple=True, help="Strategy name or .toml path [plain].")
 @click.pass_context
 @handle_errors
@@ -128,6 +149,7 @@ def evaluate(ctx: click.Context, strategies: tuple[str, ...], **options: Any) ->
 
 @main.command("compare")
 @run_options
+@analysis_options
 @click.option(
     "--strategy", "strategies", multiple=True,
     help="Strategy name or .toml path to set beside plain (repeatable).",
@@ -177,6 +199,91 @@ def list_strategies() -> None:
     for name in builtin_strategy_files():
         strategy = load_strategy(name)
         click.echo(f"{name:<16} {strategy.mode:<11} {strategy.description}")
+
+
+@main.command("calibrate")
+@click.option(
+    "--model", default=None, help="Hub id, local folder or alias; default: embedded SmolLM2-135M.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A .safetensors file for a --model module:factory image classifier.",
+)
+@click.option(
+    "--suite", default=None, help="Suite to calibrate on [first default suite of the model].",
+)
+@click.option(
+    "--seeds", default=2, show_default=True, type=click.IntRange(min=1), help="Seeds 0..N-1.",
+)
+@click.option(
+    "--items",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows per matrix (the first N items) [all].",
+)
+@click.option(
+    "--method", type=click.Choice(["full", "lora"]), default=None, help="Fine-tuning method.",
+)
+@click.option(
+    "--optimizer", type=click.Choice(["adamw", "sgd"]), default=None, help="Optimizer [adamw].",
+)
+@click.option("--steps", type=int, default=None, help="Optimizer steps per item (>= 1) [1].")
+@click.option("--lr-min", type=float, default=1e-7, show_default=True)
+@click.option("--lr-max", type=float, default=1e-3, show_default=True)
+@click.option(
+    "--points",
+    type=click.IntRange(min=2),
+    default=9,
+    show_default=True,
+    help="Grid points (log-spaced).",
+)
+@click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "bfloat16", "float16"]),
+    default="float32",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("runs/calibration"),
+    show_default=True,
+)
+@click.pass_context
+@handle_errors
+def calibrate_command(ctx: click.Context, **options: Any) -> None:
+    """Sweep the learning rate, measure influence size and noise, pick the plateau."""
+    from influence_sdk.calibration import calibrate, log_grid, write_calibration
+    from influence_sdk.models import load_model
+    from influence_sdk.recipe import FineTuneRecipe
+    from influence_sdk.suites import default_suites
+
+    recipe = FineTuneRecipe.from_options(
+        method=options["method"], optimizer=options["optimizer"], steps=options["steps"]
+    )
+    weights = {"weights": options["weights"]} if options["weights"] else {}
+    model = load_model(
+        options["model"], device=options["device"], dtype=options["dtype"], **weights
+    )
+    suite = options["suite"] or default_suites(model.modality)[0]
+    grid = log_grid(options["lr_min"], options["lr_max"], options["points"])
+    result = calibrate(
+        model, suite, grid, list(range(options["seeds"])), recipe, options["items"],
+        progress=ctx.obj["progress"],
+    )
+    json_path, png_path = write_calibration(result, options["output"])
+    click.echo(f"{'lr':>10} {'|M| off-diag':>13} {'seed spread':>12} {'stability':>10}  plateau")
+    for point in result["grid"]:
+        click.echo(
+            f"{point['lr']:>10.3g} {point['size_offdiag']:>13.3g} {point['seed_spread']:>12.3g} "
+            f"{point['stability']:>10.3f}  {'yes' if point['on_plateau'] else ''}"
+        )
+    found = "" if result["plateau_found"] else " (no plateau found: most stable resolved lr)"
+    click.echo(f"chosen lr {result['lr']:.3g}{found}; use it with --lr-from {json_path}")
+    click.echo(f"wrote {json_path} and {png_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
