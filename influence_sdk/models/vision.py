@@ -134,7 +134,9 @@ class ImageClassifier(Model):
         images = torch.stack([probe.image for probe in probes])  # (batch, C, H, W)
         labels = torch.tensor([probe.label for probe in probes], dtype=torch.long)
         logits = self._logits(images)  # (batch, num_classes)
-        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        # float64 for the normalisation: influence is a small difference of two scores, and
+        # float32 rounding of a score near -5 would already be ~5e-7 of it.
+        log_probs = torch.log_softmax(logits.double(), dim=-1)
         return log_probs.gather(-1, labels.to(log_probs.device).unsqueeze(-1)).squeeze(-1)
 
     def _logits(self, images: torch.Tensor) -> torch.Tensor:
