@@ -117,3 +117,14 @@ def test_parameter_without_gradient_is_left_as_torch_leaves_it():
     assert torch.equal(unused.detach(), torch.tensor([3.0]))
     weights.restore()
     assert torch.equal(used.detach(), torch.tensor([1.0, -2.0]))
+
+
+def test_bfloat16_model_fine_tunes_and_restores_bit_identically(tiny_lm):
+    tiny_lm.model.to(torch.bfloat16)
+    before = [p.detach().clone() for p in tiny_lm.model.parameters()]
+    with tiny_lm.fine_tuned(PROBES[:1], FineTuneRecipe(lr=1e-2, steps=2), seed=0):
+        after = tiny_lm.score(PROBES)
+        assert any(not torch.equal(p, b) for p, b in zip(tiny_lm.model.parameters(), before))
+    assert torch.isfinite(after).all()
+    for param, saved in zip(tiny_lm.model.parameters(), before, strict=True):
+        assert param.dtype == torch.bfloat16 and torch.equal(param, saved)
