@@ -124,7 +124,8 @@ def test_bfloat16_model_fine_tunes_and_restores_bit_identically(tiny_lm):
     before = [p.detach().clone() for p in tiny_lm.model.parameters()]
     with tiny_lm.fine_tuned(PROBES[:1], FineTuneRecipe(lr=1e-2, steps=2), seed=0):
         after = tiny_lm.score(PROBES)
-        assert any(not torch.equal(p, b) for p, b in zip(tiny_lm.model.parameters(), before))
+        params = tiny_lm.model.parameters()
+        assert any(not torch.equal(p, b) for p, b in zip(params, before, strict=True))
     assert torch.isfinite(after).all()
     for param, saved in zip(tiny_lm.model.parameters(), before, strict=True):
         assert param.dtype == torch.bfloat16 and torch.equal(param, saved)
