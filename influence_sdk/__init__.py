@@ -9,7 +9,6 @@ Example:
     >>> print(report.summary())  # doctest: +SKIP
 """
 
-from __future__ import annotations
 
 from influence_sdk.analyzer import Analyzer
 from influence_sdk.comparison import compare

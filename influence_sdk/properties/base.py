@@ -7,10 +7,12 @@ model, so an old report can be re-checked with a new property without loading an
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import torch
 from pydantic import BaseModel, ConfigDict
 
 from influence_sdk.errors import PropertyError
@@ -73,7 +75,7 @@ class Property(ABC):
 
     def evaluate(self, matrices: Sequence[InfluenceMatrix]) -> PropertyResult | None:
         """Verdict over the seeds of one suite and strategy; None if it does not apply."""
-        usable = [m for m in matrices if self.applies_to(m)]
+        usable = distinct_replicates([m for m in matrices if self.applies_to(m)])
         if not usable:
             return None
         per_seed = [float(self.effect(m)) for m in usable]
@@ -93,6 +95,29 @@ class Property(ABC):
             per_seed=[None if math.isnan(v) else v for v in per_seed],
             details=self.details(usable),
         )
+
+
+def distinct_replicates(matrices: Sequence[InfluenceMatrix]) -> list[InfluenceMatrix]:
+    """The matrices with exact repeats dropped, so that repeats never count as replicates.
+
+    A fixed suite (e.g. a user JSONL file) is the same for every seed, and full fine-tuning is
+    deterministic, so every "seed" then yields the very same matrix: counting those as
+    independent replicates would give a zero spread and a spurious p = 0.
+    """
+    kept: list[InfluenceMatrix] = []
+    for matrix in matrices:
+        if any(torch.equal(matrix.values, other.values) for other in kept):
+            continue
+        kept.append(matrix)
+    if len(kept) < len(matrices):
+        warnings.warn(
+            f"{matrices[0].suite}/{matrices[0].strategy}: {len(matrices) - len(kept)} of "
+            f"{len(matrices)} seeds gave a matrix identical to another seed's and count once; "
+            "vary the items per seed (a registered suite that draws by seed) or the fine-tuning "
+            "randomness (e.g. --method lora) to get independent replicates",
+            stacklevel=3,
+        )
+    return kept
 
 
 PROPERTIES: dict[str, type[Property]] = {}

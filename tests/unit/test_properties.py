@@ -269,3 +269,19 @@ def test_report_round_trips_matrices_through_json(tmp_path):
     (loaded,) = Report.load(path).influence_matrices()
     assert torch.equal(loaded.values, m.values)
     assert loaded.items == m.items and loaded.contrasts == m.contrasts
+
+
+def test_identical_seed_matrices_count_as_one_draw_and_are_inconclusive():
+    import warnings as _warnings
+
+    from influence_sdk.matrix import InfluenceMatrix as _Matrix
+    from influence_sdk.properties import get_property as _get
+
+    values = [[1.0, 0.1], [0.2, 1.0]]
+    same = [_Matrix("fixed", "plain", seed, ["a", "b"], values) for seed in range(3)]
+    with _warnings.catch_warnings(record=True) as caught:
+        _warnings.simplefilter("always")
+        result = _get("memorization").evaluate(same)
+    assert result is not None
+    assert result.n_seeds == 1 and result.verdict == "inconclusive"
+    assert any("identical" in str(w.message) for w in caught)
