@@ -133,7 +133,13 @@ class RunStore:
         if overwrite:
             self._discard()
         elif saved.exists() or saved.is_symlink():
-            differences = config_differences(_read_saved_config(saved), new)
+            old = _read_saved_config(saved)
+            if old is None:
+                raise RunDirectoryError(
+                    f"{saved} is not a config written by influence-sdk (unreadable or not a JSON "
+                    "object); use another --output, or --overwrite to discard that directory"
+                )
+            differences = config_differences(old, new)
             if differences:
                 raise RunDirectoryError(
                     f"{self.root} holds a run made with another config ({_summary(differences)}); "
@@ -246,13 +252,13 @@ class RunStore:
             write_atomic(self.root / name, text)
 
 
-def _read_saved_config(path: Path) -> dict[str, Any]:
-    """The config saved in a run directory, or a marker that makes every key differ."""
+def _read_saved_config(path: Path) -> dict[str, Any] | None:
+    """The config saved in a run directory, or None if it is not a JSON object."""
     try:
         saved = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # unreadable, not UTF-8, not JSON, a folder, ...
-        return {"<unreadable config.json>": True}
-    return saved if isinstance(saved, dict) else {"<config.json is not an object>": True}
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def _summary(differences: list[str], shown: int = 6, width: int = 120) -> str:
