@@ -9,7 +9,6 @@ Example:
     >>> print(report.summary())  # doctest: +SKIP
 """
 
-
 from influence_sdk.analyzer import Analyzer
 from influence_sdk.comparison import compare
 from influence_sdk.errors import (

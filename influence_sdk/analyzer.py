@@ -44,7 +44,8 @@ class Analyzer:
 
     Example:
         >>> from influence_sdk import Analyzer, load_model
-        >>> report = Analyzer(load_model(), suites=["transitivity"], seeds=3).evaluate()  # doctest: +SKIP
+        >>> analyzer = Analyzer(load_model(), suites=["transitivity"], seeds=3)  # doctest: +SKIP
+        >>> report = analyzer.evaluate()  # doctest: +SKIP
         >>> print(report.summary())  # doctest: +SKIP
     """
 
@@ -123,7 +124,9 @@ class Analyzer:
         store.write("report.md", report.to_markdown())
         logger.info(
             "units: %d computed, %d loaded from earlier runs%s",
-            store.computed, store.loaded, f" in {store.root}" if store.root else "",
+            store.computed,
+            store.loaded,
+            f" in {store.root}" if store.root else "",
         )
         return report
 
@@ -148,7 +151,8 @@ class Analyzer:
                 suite = draws[(suite_key, matrix.seed)]
                 texts = self._rendered(suite, suite_key, strategy, matrix.seed, store)
                 trained = [
-                    item.probe() if text is None
+                    item.probe()
+                    if text is None
                     else Probe(text=text, context=self._chat_context(strategy), item_id=item.id)
                     for item, text in zip(suite.items, texts, strict=True)
                 ]
@@ -160,8 +164,10 @@ class Analyzer:
     def _suite_keys(self) -> list[str]:
         """The suite key of each matrix, in the order :meth:`evaluate` builds them."""
         return [
-            suite for suite in self.config.suites
-            for _strategy in self.config.strategies for _seed in self.config.seeds
+            suite
+            for suite in self.config.suites
+            for _strategy in self.config.strategies
+            for _seed in self.config.seeds
         ]
 
     def _figures(self, matrices: list[InfluenceMatrix], store: RunStore) -> dict[str, str]:
@@ -179,7 +185,9 @@ class Analyzer:
             for seed in self.config.seeds:
                 suite = build_suite(name, seed)
                 if suite.items[0].image is None and self.model.modality == "image":
-                    raise ConfigError(f"suite {name!r} holds text items; this model classifies images")
+                    raise ConfigError(
+                        f"suite {name!r} holds text items; this model classifies images"
+                    )
                 self.model.check([item.probe() for item in suite.items])
                 draws[(name, seed)] = suite
         return draws
@@ -199,7 +207,13 @@ class Analyzer:
                 rows.append(torch.tensor(saved["values"], dtype=torch.float64))
                 continue
             row = self._row(item.probe(), trained_texts[k], strategy, probes, base, seed)
-            store.save(suite_key, strategy.name, seed, f"row-{k:04d}", {"item": item.id, "values": row.tolist()})
+            store.save(
+                suite_key,
+                strategy.name,
+                seed,
+                f"row-{k:04d}",
+                {"item": item.id, "values": row.tolist()},
+            )
             rows.append(row)
         logger.info("finished %s (%d rows)", label, len(rows))
 
@@ -230,7 +244,9 @@ class Analyzer:
         assert rendered is not None
         if strategy.mode == "in-context":
             return in_context_row(self.model, strategy.context_for(rendered), probes, base)
-        trained = Probe(text=rendered, context=self._chat_context(strategy), item_id=item_probe.item_id)
+        trained = Probe(
+            text=rendered, context=self._chat_context(strategy), item_id=item_probe.item_id
+        )
         return fine_tune_row(self.model, [trained], probes, base, self.config.recipe, seed)
 
     def _base_scores(
@@ -249,9 +265,17 @@ class Analyzer:
         if saved is not None and saved["items"] == ids and saved["texts"] == texts:
             return torch.tensor(saved["scores"], dtype=torch.float64)
         if strategy.mode == "in-context" and strategy.prefix:
-            probes = [Probe(text=p.text, context=strategy.prefix, item_id=p.item_id) for p in probes]
+            probes = [
+                Probe(text=p.text, context=strategy.prefix, item_id=p.item_id) for p in probes
+            ]
         scores = score_checked(self.model, probes, "before any fine-tuning")
-        store.save(suite_key, strategy.name, seed, "base", {"items": ids, "texts": texts, "scores": scores.tolist()})
+        store.save(
+            suite_key,
+            strategy.name,
+            seed,
+            "base",
+            {"items": ids, "texts": texts, "scores": scores.tolist()},
+        )
         return scores
 
     def _rendered(
@@ -271,13 +295,20 @@ class Analyzer:
                 strategy.finish_generated(
                     self.model.generate(strategy.generation_prompt(item), generation.max_new_tokens)
                 )
-                for item in tqdm(suite.items, desc=f"generating {strategy.name}", disable=not self.progress)
+                for item in tqdm(
+                    suite.items, desc=f"generating {strategy.name}", disable=not self.progress
+                )
             ]
             store.save(
-                suite_key, strategy.name, seed, "generated",
+                suite_key,
+                strategy.name,
+                seed,
+                "generated",
                 {"items": [item.id for item in suite.items], "generated": generated},
             )
-        return [strategy.render(item, text) for item, text in zip(suite.items, generated, strict=True)]
+        return [
+            strategy.render(item, text) for item, text in zip(suite.items, generated, strict=True)
+        ]
 
     def _chat_context(self, strategy: Strategy) -> str:
         if not strategy.chat:

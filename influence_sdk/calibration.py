@@ -115,7 +115,7 @@ def choose(
         )
     for point in grid:
         point["on_plateau"] = point["resolved"] and point["stability"] >= STABLE_CORRELATION
-    run = _longest_run([p["on_plateau"] for p in grid])
+    run = _longest_run([bool(p["on_plateau"]) for p in grid])
     if run:
         chosen = grid[run[(len(run) - 1) // 2]]["lr"]
     else:

@@ -37,7 +37,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"Error: {err}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("Error: interrupted; finished units are kept in --output, rerun to resume", err=True)
+            click.echo(
+                "Error: interrupted; finished units are kept in --output, rerun to resume", err=True
+            )
             sys.exit(130)
 
     return wrapper
@@ -56,27 +58,91 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     if verbose < 2:  # third-party chatter is not ours to show
         for noisy in ("transformers", "datasets", "sentence_transformers", "httpx", "peft"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
+        _quiet_library_progress_bars()
     Context.debug = debug
     ctx.obj = {"progress": not quiet}
+
+
+def _quiet_library_progress_bars() -> None:
+    """Hide transformers' "Loading weights" bars: our own bars show what a person waits for."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers is a core dependency
+        pass
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``evaluate``, ``compare`` and ``calibrate``."""
     options = [
-        click.option("--model", default=None, help="Hub id, local folder or alias; default: embedded SmolLM2-135M."),
-        click.option("--weights", type=click.Path(path_type=Path), default=None, help="A .safetensors file for a --model module:factory image classifier."),
-        click.option("--suite", "suites", multiple=True, help="Suite name or .jsonl path (repeatable); options as NAME:k=3."),
-        click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1), help="Number of seeds (0..N-1)."),
-        click.option("--method", type=click.Choice(["full", "lora"]), default=None, help="Fine-tuning method [full]."),
-        click.option("--optimizer", type=click.Choice(["adamw", "sgd"]), default=None, help="Optimizer [adamw]."),
-        click.option("--lr", type=float, default=None, help="Learning rate (> 0) [recipe default]."),
-        click.option("--steps", type=int, default=None, help="Optimizer steps per item (>= 1) [1]."),
+        click.option(
+            "--model",
+            default=None,
+            help="Hub id, local folder or alias; default: embedded SmolLM2-135M.",
+        ),
+        click.option(
+            "--weights",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="A .safetensors file for a --model module:factory image classifier.",
+        ),
+        click.option(
+            "--suite",
+            "suites",
+            multiple=True,
+            help="Suite name or .jsonl path (repeatable); options as NAME:k=3.",
+        ),
+        click.option(
+            "--seeds",
+            default=3,
+            show_default=True,
+            type=click.IntRange(min=1),
+            help="Number of seeds (0..N-1).",
+        ),
+        click.option(
+            "--method",
+            type=click.Choice(["full", "lora"]),
+            default=None,
+            help="Fine-tuning method [full].",
+        ),
+        click.option(
+            "--optimizer",
+            type=click.Choice(["adamw", "sgd"]),
+            default=None,
+            help="Optimizer [adamw].",
+        ),
+        click.option(
+            "--lr", type=float, default=None, help="Learning rate (> 0) [recipe default]."
+        ),
+        click.option(
+            "--steps", type=int, default=None, help="Optimizer steps per item (>= 1) [1]."
+        ),
         click.option("--lora-rank", type=int, default=None, help="LoRA rank [8]."),
-        click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda."),
-        click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True),
-        click.option("--property", "properties", multiple=True, help="Property name (repeatable); default: all."),
-        click.option("--output", type=click.Path(path_type=Path), default=None, help="Run directory (resumable)."),
-        click.option("--overwrite", is_flag=True, help="Discard a run in --output made with another config."),
+        click.option(
+            "--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda."
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(["float32", "bfloat16", "float16"]),
+            default="float32",
+            show_default=True,
+        ),
+        click.option(
+            "--property",
+            "properties",
+            multiple=True,
+            help="Property name (repeatable); default: all.",
+        ),
+        click.option(
+            "--output",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Run directory (resumable).",
+        ),
+        click.option(
+            "--overwrite", is_flag=True, help="Discard a run in --output made with another config."
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -86,11 +152,14 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def analysis_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options of ``evaluate`` and ``compare`` only: calibrated lr and the first-order estimate."""
     command = click.option(
-        "--first-order", is_flag=True,
+        "--first-order",
+        is_flag=True,
         help="Also report the first-order (gradient dot product) estimate and its correlation.",
     )(command)
     return click.option(
-        "--lr-from", type=click.Path(path_type=Path), default=None,
+        "--lr-from",
+        type=click.Path(path_type=Path),
+        default=None,
         help="Take the learning rate from a calibration.json written by `calibrate`.",
     )(command)
 
@@ -110,13 +179,20 @@ def build_analyzer(options: dict[str, Any], strategies: list[str], progress: boo
             raise ConfigError("--lr and --lr-from both give a learning rate; pass only one")
         lr = read_calibrated_lr(options["lr_from"])
     recipe = FineTuneRecipe.from_options(
-        method=options["method"], optimizer=options["optimizer"], lr=lr,
-        steps=options["steps"], lora_rank=options["lora_rank"],
+        method=options["method"],
+        optimizer=options["optimizer"],
+        lr=lr,
+        steps=options["steps"],
+        lora_rank=options["lora_rank"],
     )
     weights = {"weights": options["weights"]} if options["weights"] else {}
     if weights and not is_entry_point(options["model"] or ""):
-        raise ConfigError("--weights applies to a --model module:factory image classifier only; drop --weights")
-    model = load_model(options["model"], device=options["device"], dtype=options["dtype"], **weights)
+        raise ConfigError(
+            "--weights applies to a --model module:factory image classifier only; drop --weights"
+        )
+    model = load_model(
+        options["model"], device=options["device"], dtype=options["dtype"], **weights
+    )
     return Analyzer(
         model,
         suites=list(options["suites"]) or None,
@@ -135,7 +211,9 @@ def build_analyzer(options: dict[str, Any], strategies: list[str], progress: boo
 @main.command()
 @run_options
 @analysis_options
-@click.option("--strategy", "strategies", multiple=True, help="Strategy name or .toml path [plain].")
+@click.option(
+    "--strategy", "strategies", multiple=True, help="Strategy name or .toml path [plain]."
+)
 @click.pass_context
 @handle_errors
 def evaluate(ctx: click.Context, strategies: tuple[str, ...], **options: Any) -> None:
@@ -144,14 +222,18 @@ def evaluate(ctx: click.Context, strategies: tuple[str, ...], **options: Any) ->
     report = analyzer.evaluate()
     click.echo(report.summary())
     if options["output"]:
-        click.echo(f"\nwrote {options['output'] / 'report.json'} and {options['output'] / 'report.md'}")
+        click.echo(
+            f"\nwrote {options['output'] / 'report.json'} and {options['output'] / 'report.md'}"
+        )
 
 
 @main.command("compare")
 @run_options
 @analysis_options
 @click.option(
-    "--strategy", "strategies", multiple=True,
+    "--strategy",
+    "strategies",
+    multiple=True,
     help="Strategy name or .toml path to set beside plain (repeatable).",
 )
 @click.pass_context
@@ -203,7 +285,9 @@ def list_strategies() -> None:
 
 @main.command("calibrate")
 @click.option(
-    "--model", default=None, help="Hub id, local folder or alias; default: embedded SmolLM2-135M.",
+    "--model",
+    default=None,
+    help="Hub id, local folder or alias; default: embedded SmolLM2-135M.",
 )
 @click.option(
     "--weights",
@@ -212,10 +296,16 @@ def list_strategies() -> None:
     help="A .safetensors file for a --model module:factory image classifier.",
 )
 @click.option(
-    "--suite", default=None, help="Suite to calibrate on [first default suite of the model].",
+    "--suite",
+    default=None,
+    help="Suite to calibrate on [first default suite of the model].",
 )
 @click.option(
-    "--seeds", default=2, show_default=True, type=click.IntRange(min=1), help="Seeds 0..N-1.",
+    "--seeds",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Seeds 0..N-1.",
 )
 @click.option(
     "--items",
@@ -224,10 +314,16 @@ def list_strategies() -> None:
     help="Rows per matrix (the first N items) [all].",
 )
 @click.option(
-    "--method", type=click.Choice(["full", "lora"]), default=None, help="Fine-tuning method.",
+    "--method",
+    type=click.Choice(["full", "lora"]),
+    default=None,
+    help="Fine-tuning method.",
 )
 @click.option(
-    "--optimizer", type=click.Choice(["adamw", "sgd"]), default=None, help="Optimizer [adamw].",
+    "--optimizer",
+    type=click.Choice(["adamw", "sgd"]),
+    default=None,
+    help="Optimizer [adamw].",
 )
 @click.option("--steps", type=int, default=None, help="Optimizer steps per item (>= 1) [1].")
 @click.option("--lr-min", type=float, default=1e-7, show_default=True)
@@ -271,7 +367,12 @@ def calibrate_command(ctx: click.Context, **options: Any) -> None:
     suite = options["suite"] or default_suites(model.modality)[0]
     grid = log_grid(options["lr_min"], options["lr_max"], options["points"])
     result = calibrate(
-        model, suite, grid, list(range(options["seeds"])), recipe, options["items"],
+        model,
+        suite,
+        grid,
+        list(range(options["seeds"])),
+        recipe,
+        options["items"],
         progress=ctx.obj["progress"],
     )
     json_path, png_path = write_calibration(result, options["output"])

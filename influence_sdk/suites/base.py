@@ -32,7 +32,8 @@ class Suite:
             seen.add(item.id)
         for contrast in self.contrasts:
             unknown = [
-                i for i in (*contrast.trained_on, *contrast.tested_on, *contrast.baseline)
+                i
+                for i in (*contrast.trained_on, *contrast.tested_on, *contrast.baseline)
                 if i not in seen
             ]
             if unknown:

@@ -49,10 +49,13 @@ def random_claim(seed: int) -> Suite:
     """``CLAIMS_PER_DRAW`` claims drawn by ``seed``; ids stay tied to the sentence."""
     rng = rng_for("random_claim", seed)
     chosen = sorted(rng.sample(range(len(CLAIMS)), CLAIMS_PER_DRAW))
-    rows = [(f"r{k:02d}", CLAIMS[k], {"category": "random claim", "expected": "0"}) for k in chosen]
+    tags: dict[str, object] = {"category": "random claim", "expected": "0"}
+    rows = [(f"r{k:02d}", CLAIMS[k], dict(tags)) for k in chosen]
     return Suite("random_claim", make_items(rows))
 
 
 register_suite(
-    SuiteSpec("random_claim", random_claim, "10 unrelated factual sentences (control)", default=True)
+    SuiteSpec(
+        "random_claim", random_claim, "10 unrelated factual sentences (control)", default=True
+    )
 )

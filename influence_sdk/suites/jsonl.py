@@ -49,7 +49,9 @@ def load_jsonl_suite(path: str | Path) -> Suite:
                 "use ids of the file's items"
             )
     if not items:
-        raise SuiteError(f"suite file {path} has no items; add lines like {{\"id\": \"a\", \"text\": \"...\"}}")
+        raise SuiteError(
+            f'suite file {path} has no items; add lines like {{"id": "a", "text": "..."}}'
+        )
     if len(items) < 2:
         raise SuiteError(f"suite file {path} has 1 item; an influence matrix needs at least 2")
     _check_with_datasets(path, items)
@@ -73,23 +75,31 @@ def _parse_line(path: Path, number: int, line: str) -> dict[str, Any]:
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
-        raise SuiteError(f"{path} line {number}: not valid JSON ({err.msg}); fix that line") from None
+        raise SuiteError(
+            f"{path} line {number}: not valid JSON ({err.msg}); fix that line"
+        ) from None
     if not isinstance(record, dict):
-        raise SuiteError(f"{path} line {number}: expected a JSON object, got {type(record).__name__}")
+        raise SuiteError(
+            f"{path} line {number}: expected a JSON object, got {type(record).__name__}"
+        )
     return record
 
 
 def _item(path: Path, number: int, record: dict[str, Any]) -> Item:
     unknown = set(record) - ITEM_KEYS
     if unknown:
-        raise SuiteError(f"{path} line {number}: unknown keys {sorted(unknown)}; allowed: id, text, tags")
+        raise SuiteError(
+            f"{path} line {number}: unknown keys {sorted(unknown)}; allowed: id, text, tags"
+        )
     item_id, text, tags = record.get("id"), record.get("text"), record.get("tags", {})
     if not isinstance(item_id, (str, int)) or isinstance(item_id, bool) or str(item_id) == "":
         raise SuiteError(f"{path} line {number}: 'id' must be a non-empty string, got {item_id!r}")
     if not isinstance(text, str) or not text.strip():
         raise SuiteError(f"{path} line {number}: 'text' must be a non-empty string, got {text!r}")
     if not isinstance(tags, dict):
-        raise SuiteError(f"{path} line {number}: 'tags' must be an object, got {type(tags).__name__}")
+        raise SuiteError(
+            f"{path} line {number}: 'tags' must be an object, got {type(tags).__name__}"
+        )
     if not _encodable(item_id) or not _encodable(text):
         raise SuiteError(
             f"{path} line {number}: 'id' or 'text' holds an unpaired surrogate escape (\\ud8xx); "
@@ -110,7 +120,7 @@ def _encodable(value: object) -> bool:
 def _contrast(path: Path, number: int, record: dict[str, Any]) -> Contrast:
     spec = record["contrast"]
     if set(record) != {"contrast"} or not isinstance(spec, dict):
-        raise SuiteError(f"{path} line {number}: a contrast line is {{\"contrast\": {{...}}}} alone")
+        raise SuiteError(f'{path} line {number}: a contrast line is {{"contrast": {{...}}}} alone')
     unknown = set(spec) - CONTRAST_KEYS
     missing = {"property", "trained_on", "tested_on", "baseline"} - set(spec)
     if unknown or missing:
@@ -120,9 +130,15 @@ def _contrast(path: Path, number: int, record: dict[str, Any]) -> Contrast:
         )
     lists = [spec[key] for key in ("trained_on", "tested_on", "baseline")]
     if not all(isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists):
-        raise SuiteError(f"{path} line {number}: trained_on, tested_on, baseline must be non-empty lists of ids")
+        raise SuiteError(
+            f"{path} line {number}: trained_on, tested_on, baseline must be non-empty lists of ids"
+        )
     expected = spec.get("expected", 1)
-    if isinstance(expected, bool) or expected not in (1, -1) or not isinstance(spec["property"], str):
+    if (
+        isinstance(expected, bool)
+        or expected not in (1, -1)
+        or not isinstance(spec["property"], str)
+    ):
         raise SuiteError(f"{path} line {number}: 'expected' must be 1 or -1 and 'property' a name")
     return Contrast.from_dict(spec)
 

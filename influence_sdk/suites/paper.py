@@ -39,9 +39,15 @@ def transitivity(seed: int) -> Suite:
         Contrast("negation", ("t05",), ("t02",), control, -1, "A is not B must not raise A is B"),
         Contrast("negation", ("t06",), ("t07",), control, -1, "A has no C must not raise A has C"),
         Contrast("negation", ("t01",), ("t05", "t06"), control, -1, "premises lower negations"),
-        Contrast("transitivity", ("t01",), ("t07", "t08"), control, 1, "A is B, Bs have C => A has C"),
         Contrast(
-            "control_selectivity", ("t01",), ("t02", "t03", "t04", "t07", "t08"), control, 1,
+            "transitivity", ("t01",), ("t07", "t08"), control, 1, "A is B, Bs have C => A has C"
+        ),
+        Contrast(
+            "control_selectivity",
+            ("t01",),
+            ("t02", "t03", "t04", "t07", "t08"),
+            control,
+            1,
             "related items move more than the unrelated control",
         ),
     ]
@@ -69,7 +75,11 @@ def belongs_to(seed: int) -> Suite:
             f"{a} belongs to the set of {b}.\n{b} belongs to the set of {c}.",
             _tag("premises two lines", "+", source=True),
         ),
-        ("b10", "Frogs and toads often hibernate in winter.", _tag("unrelated control", "0", control=True)),
+        (
+            "b10",
+            "Frogs and toads often hibernate in winter.",
+            _tag("unrelated control", "0", control=True),
+        ),
     ]
     control = ("b10",)
     contrasts = [
@@ -79,7 +89,11 @@ def belongs_to(seed: int) -> Suite:
         Contrast("negation", ("b04",), ("b07",), control, -1, "A not in C must not raise A in C"),
         Contrast("negation", ("b08", "b09"), ("b04",), control, -1, "premises lower A not in C"),
         Contrast(
-            "control_selectivity", ("b01", "b06"), ("b02", "b07", "b08", "b09"), control, 1,
+            "control_selectivity",
+            ("b01", "b06"),
+            ("b02", "b07", "b08", "b09"),
+            control,
+            1,
             "related items move more than the unrelated control",
         ),
     ]
@@ -119,20 +133,53 @@ def squares(seed: int) -> Suite:
     rows = [
         ("s01", f"every square is a {b}.", _tag("premise", "+", source=True)),
         ("s02", f"every {b} is a rectangle.", _tag("premise", "+", source=True)),
-        ("s03", f"every square is a {b}, and every {b} is a rectangle.", _tag("premises joined", "+", source=True)),
-        ("s04", f"every square is a {b}.\nevery {b} is a rectangle.", _tag("premises two lines", "+", source=True)),
-        ("s05", f"every {b} is a square.\nevery {b} is a rectangle.", _tag("reversed premise", "0")),
+        (
+            "s03",
+            f"every square is a {b}, and every {b} is a rectangle.",
+            _tag("premises joined", "+", source=True),
+        ),
+        (
+            "s04",
+            f"every square is a {b}.\nevery {b} is a rectangle.",
+            _tag("premises two lines", "+", source=True),
+        ),
+        (
+            "s05",
+            f"every {b} is a square.\nevery {b} is a rectangle.",
+            _tag("reversed premise", "0"),
+        ),
         ("s06", "every rectangle is a square.", _tag("reversed conclusion", "0")),
         ("s07", "every square is a rectangle.", _tag("conclusion", "+")),
     ]
     contrasts = [
-        Contrast("set_direction", ("s03", "s04"), ("s07",), ("s06",), 1, "square⊂rect beats rect⊂square"),
-        Contrast("transitivity", ("s03", "s04"), ("s07",), ("s05",), 1, "conclusion beats reversed premise"),
+        Contrast(
+            "set_direction", ("s03", "s04"), ("s07",), ("s06",), 1, "square⊂rect beats rect⊂square"
+        ),
+        Contrast(
+            "transitivity",
+            ("s03", "s04"),
+            ("s07",),
+            ("s05",),
+            1,
+            "conclusion beats reversed premise",
+        ),
     ]
     return Suite("squares", make_items(rows), contrasts)
 
 
-register_suite(SuiteSpec("transitivity", transitivity, "12 items: A is B, Bs have C => A has C", default=True))
-register_suite(SuiteSpec("belongs_to", belongs_to, "10 set-membership items with negation and hedge", default=True))
-register_suite(SuiteSpec("chain_induces", chain_induces, "5 causal chains and a reversed conclusion", default=True))
-register_suite(SuiteSpec("squares", squares, "square ⊂ {B} ⊂ rectangle, with reversed forms", default=True))
+register_suite(
+    SuiteSpec("transitivity", transitivity, "12 items: A is B, Bs have C => A has C", default=True)
+)
+register_suite(
+    SuiteSpec(
+        "belongs_to", belongs_to, "10 set-membership items with negation and hedge", default=True
+    )
+)
+register_suite(
+    SuiteSpec(
+        "chain_induces", chain_induces, "5 causal chains and a reversed conclusion", default=True
+    )
+)
+register_suite(
+    SuiteSpec("squares", squares, "square ⊂ {B} ⊂ rectangle, with reversed forms", default=True)
+)
