@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from influence_sdk.suites import claims, mnist_noise, paper  # noqa: F401  (registers built-ins)
+# Registration order is listing order (and the order of default suites): the paper's domains
+# first, then the random-claim control, then vision.
+from influence_sdk.suites import paper  # noqa: F401  (registers built-ins)
+
+# isort: split
+from influence_sdk.suites import claims, mnist_noise  # noqa: F401
 from influence_sdk.suites.base import (
     SUITES,
     Suite,
