@@ -98,7 +98,7 @@ def load_fashion_cnn(
     # channels_last convolution weights and batches of 32 images: measured 3-5x faster
     # probe scoring on the CPU than the default layout with batches of 256, because the
     # batch's activations stay in cache (docs/performance.md, CNN benchmark).
-    module = module.to(device, memory_format=torch.channels_last)
+    module = module.to(device).to(memory_format=torch.channels_last)
     options.setdefault("batch_size", 32)
     classifier = ImageClassifier(
         module, image_shape=(1, 28, 28), num_classes=10, name=ALIAS, **options

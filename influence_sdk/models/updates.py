@@ -47,8 +47,9 @@ class SwappedWeights:
     def __init__(self, params: Sequence[torch.nn.Parameter]) -> None:
         self.params = list(params)
         self.base = [p.data for p in self.params]
-        # Contiguous, whatever the parameters' strides, so the update can walk flat views.
-        self.work = [torch.empty(p.shape, dtype=p.dtype, device=p.device) for p in self.params]
+        # The parameters' own memory layout (e.g. channels_last convolution weights, which
+        # run several times faster on the CPU), so the fine-tuned model is as fast as the base.
+        self.work = [_empty_in_layout(p.data) for p in self.params]
         # Steps taken by each parameter on the current item; torch counts them per parameter
         # too, skipping a parameter whose gradient is None.
         self.param_steps = [0] * len(self.params)
@@ -114,9 +115,11 @@ class SwappedWeights:
         self, k: int, grad: torch.Tensor, lr: float, weight_decay: float, persistent: bool
     ) -> None:
         t = self.param_steps[k]
-        flat_grad = grad.contiguous().view(-1)
-        flat_base = self.base[k].contiguous().view(-1)
-        flat_work = self.work[k].view(-1)
+        # One element order for all three: the work buffer's memory order.
+        order = _memory_order(self.work[k])
+        flat_grad = grad.permute(order).contiguous().view(-1)
+        flat_base = self.base[k].permute(order).contiguous().view(-1)
+        flat_work = self.work[k].permute(order).view(-1)
         scratch = self._scratch_for(grad)
         # The update takes several elementwise passes; done chunk by chunk, the chunk stays
         # in cache between passes, so main memory is read and written about once.
@@ -126,8 +129,8 @@ class SwappedWeights:
             n = len(g)
             if persistent:
                 assert self._moments is not None
-                exp_avg = self._moments[0][k].view(-1)[span]
-                exp_avg_sq = self._moments[1][k].view(-1)[span]
+                exp_avg = self._moments[0][k].permute(order).view(-1)[span]
+                exp_avg_sq = self._moments[1][k].permute(order).view(-1)[span]
                 denom = scratch[0][:n]
             else:  # one step only: the second moment is not needed after the denominator
                 exp_avg, exp_avg_sq = scratch[0][:n], scratch[1][:n]
@@ -153,6 +156,25 @@ class SwappedWeights:
                 [torch.empty_like(w) for w in self.work],
                 [torch.empty_like(w) for w in self.work],
             )
+
+
+def _empty_in_layout(tensor: torch.Tensor) -> torch.Tensor:
+    """An uninitialised tensor with ``tensor``'s strides when it is dense, else contiguous."""
+    like = torch.empty_like(tensor, memory_format=torch.preserve_format)
+    if like.permute(_memory_order(like)).is_contiguous():
+        return like
+    return torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+
+
+def _memory_order(tensor: torch.Tensor) -> list[int]:
+    """Dimensions from the largest stride to the smallest: the order they lie in memory.
+
+    Permuted by it, a dense tensor (contiguous, channels_last, ...) is contiguous, so its
+    elements can be walked as one flat view in memory order.
+    """
+    # sorted() is stable, so dimensions of equal stride (size-1 ones) keep their order.
+    strides = tensor.stride()
+    return sorted(range(tensor.dim()), key=lambda dim: -strides[dim])
 
 
 def adamw_update(

@@ -22,7 +22,7 @@ from torch import nn
 from influence_sdk.errors import ConfigError, ItemError, NumericalError
 from influence_sdk.items import Probe
 from influence_sdk.models.base import Model, iter_batches
-from influence_sdk.models.hf import make_optimizer
+from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,11 @@ class ImageClassifier(Model):
         self.batch_size = batch_size
         self.name = name or type(module).__name__
         self.info: dict[str, Any] = {}  # extra facts for reports, e.g. a base model's accuracy
-        self._base_snapshot: list[torch.Tensor] | None = None
+        self._swapped: SwappedWeights | None = None  # work buffers for fine-tuning
+        self._base_buffers: list[torch.Tensor] | None = None
+        # (identity of each probe's image, its version and label), stacked images, labels
+        self._stack_cache: tuple[list[tuple[Any, int, Any]], torch.Tensor, torch.Tensor] | None
+        self._stack_cache = None
 
     # ---- input checks -------------------------------------------------------------------
 
@@ -123,16 +127,38 @@ class ImageClassifier(Model):
     # ---- scoring ------------------------------------------------------------------------
 
     def score(self, probes: Sequence[Probe]) -> torch.Tensor:
+        images, labels = self._stacked(probes)
         scores = []
         with torch.no_grad():
             for batch in iter_batches(len(probes), self.batch_size):
-                scores.append(self._score_batch(probes[batch]).double().cpu())
+                scores.append(self._log_probs(images[batch], labels[batch]).double().cpu())
         return torch.cat(scores) if scores else torch.zeros(0, dtype=torch.float64)
+
+    def _stacked(self, probes: Sequence[Probe]) -> tuple[torch.Tensor, torch.Tensor]:
+        """All probe images as one batch on the model's device, and their labels.
+
+        The same probes are re-scored after every fine-tune, so the last stack is kept and
+        reused while every probe still holds the same image tensor, unmodified, and label.
+        """
+        key = [(probe.image, probe.image._version, probe.label) for probe in probes]
+        cached = self._stack_cache
+        if cached is not None and _same_probes(key, cached[0]):
+            return cached[1], cached[2]
+        first = next(self.module.parameters())
+        images = torch.stack([probe.image for probe in probes]) if probes else torch.zeros(0)
+        images = images.to(device=first.device, dtype=first.dtype)
+        labels = torch.tensor([probe.label for probe in probes], dtype=torch.long)
+        self._stack_cache = (key, images, labels.to(first.device))
+        return images, labels.to(first.device)
 
     def _score_batch(self, probes: Sequence[Probe]) -> torch.Tensor:
         """``log p(label | image)`` of each probe, shape ``(len(probes),)``, with grad."""
         images = torch.stack([probe.image for probe in probes])  # (batch, C, H, W)
         labels = torch.tensor([probe.label for probe in probes], dtype=torch.long)
+        return self._log_probs(images, labels)
+
+    def _log_probs(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """``log p(label | image)`` of a stacked batch, shape ``(batch,)``."""
         logits = self._logits(images)  # (batch, num_classes)
         # float64 for the normalisation: influence is a small difference of two scores, and
         # float32 rounding of a score near -5 would already be ~5e-7 of it.
@@ -159,27 +185,28 @@ class ImageClassifier(Model):
             )
         params, buffers = self._prepare()
         try:
-            self._train(params, probes, recipe, seed)
+            self._train(probes, recipe, seed)
             yield
         finally:
             self._restore(params, buffers)
 
     def _prepare(self) -> tuple[list[nn.Parameter], list[torch.Tensor]]:
-        """Trainable parameters and all buffers, with their base values saved once per model."""
+        """Trainable parameters and all buffers; work buffers and buffer values saved once."""
         params = [p for p in self.module.parameters() if p.requires_grad]
         buffers = list(self.module.buffers())
-        if self._base_snapshot is None:
-            # One saved copy for the whole run, never one per item. Buffers are saved too, so
-            # restore stays exact even for a module that updates them in eval mode.
-            self._base_snapshot = [t.detach().clone() for t in (*params, *buffers)]
+        if self._swapped is None or not self._swapped.matches(params):
+            # One work buffer for the whole run: the base weights are never written, nothing
+            # weight-sized is copied or allocated per item (see models/updates.py).
+            self._swapped = SwappedWeights(params)
+            # Buffers are saved too, so restore stays exact even for a module that updates
+            # them in eval mode (BatchNorm does not; they are usually tiny or absent).
+            self._base_buffers = [b.detach().clone() for b in buffers]
         self.module.eval()
         return params, buffers
 
-    def _train(
-        self, params: list[nn.Parameter], probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int
-    ) -> None:
+    def _train(self, probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int) -> None:
+        assert self._swapped is not None  # set by _prepare before any training
         torch.manual_seed(seed)
-        optimizer = make_optimizer(params, recipe)
         for step in range(recipe.steps):
             loss = -self._score_batch(probes).mean()
             if not torch.isfinite(loss):
@@ -189,13 +216,15 @@ class ImageClassifier(Model):
                     f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
                 )
             loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            # The step of a fresh torch AdamW/SGD, written into the work buffer.
+            self._swapped.step(recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.steps)
 
     def _restore(self, params: list[nn.Parameter], buffers: list[torch.Tensor]) -> None:
-        assert self._base_snapshot is not None  # set by _prepare before any training
+        if self._swapped is not None:
+            self._swapped.restore()  # O(1): every parameter points at its base tensor again
+        assert self._base_buffers is not None  # set by _prepare before any training
         with torch.no_grad():
-            for tensor, saved in zip((*params, *buffers), self._base_snapshot, strict=True):
+            for tensor, saved in zip(buffers, self._base_buffers, strict=True):
                 tensor.copy_(saved)
         for param in params:
             param.grad = None
@@ -213,6 +242,14 @@ class ImageClassifier(Model):
             "image_shape": list(self.image_shape) if self.image_shape else None,
         }
         return {**described, **self.info}
+
+
+def _same_probes(key: list[tuple[Any, int, Any]], cached: list[tuple[Any, int, Any]]) -> bool:
+    """Whether every probe holds the very same image tensor, unmodified, and the same label."""
+    return len(key) == len(cached) and all(
+        image is old and version == old_version and label == old_label
+        for (image, version, label), (old, old_version, old_label) in zip(key, cached, strict=True)
+    )
 
 
 #: The name the design documents use; any torch classifier works, torchvision's included.

@@ -171,3 +171,22 @@ def test_resnet18_runs_through_the_adapter_with_a_transform():
     row = fine_tune_row(classifier, [probes[0]], probes, base, FineTuneRecipe(lr=1e-3), seed=0)
     assert row[0].item() > 0  # learning an item raises its own label
     assert states_equal(state_copy(resnet), before)  # BatchNorm buffers included
+
+
+def test_rescoring_sees_an_image_changed_in_place_and_a_new_probe_list():
+    classifier = tiny_classifier()
+    probes = random_probes(4)
+    first = classifier.score(probes)
+    probes[1].image.mul_(0.5)  # the stacked batch kept between calls must not go stale
+    expected = torch.tensor(
+        [manual_log_prob(classifier.module, p) for p in probes], dtype=torch.float64
+    )
+    torch.testing.assert_close(classifier.score(probes), expected, atol=1e-5, rtol=0)
+    assert classifier.score(probes)[1] != first[1]
+    others = random_probes(3, seed=5)
+    torch.testing.assert_close(
+        classifier.score(others),
+        torch.tensor([manual_log_prob(classifier.module, p) for p in others], dtype=torch.float64),
+        atol=1e-5,
+        rtol=0,
+    )
