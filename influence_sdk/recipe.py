@@ -24,7 +24,7 @@ class FineTuneRecipe(BaseModel):
 
     method: Literal["full", "lora"] = "full"
     optimizer: Literal["adamw", "sgd"] = "adamw"
-    lr: float = Field(default=1e-5, gt=0, allow_inf_nan=False, description="learning rate; > 0")
+    lr: float = Field(default=1e-6, gt=0, allow_inf_nan=False, description="learning rate; > 0")
     steps: int = Field(default=1, ge=1, description="optimizer steps on the item")
     weight_decay: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     lora_rank: int = Field(default=8, ge=1)

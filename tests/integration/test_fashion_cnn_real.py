@@ -54,7 +54,7 @@ def test_cached_test_accuracy_is_real_and_at_least_89_percent(cnn):
 def test_one_influence_entry_on_real_digits_matches_a_plain_torch_step(cnn):
     items = build_suite("mnist_noise:k=1", seed=0).items
     probes = [item.probe() for item in items]
-    recipe = FineTuneRecipe()  # the default: one AdamW step at lr 1e-5
+    recipe = FineTuneRecipe()  # the default: one AdamW step at lr 1e-6
     base = cnn.score(probes)
     row = fine_tune_row(cnn, [probes[3]], probes, base, recipe, seed=0)
 
