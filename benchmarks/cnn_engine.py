@@ -1,7 +1,7 @@
 """Benchmark: a 900×900 influence matrix on the Fashion-MNIST CNN, full fine-tuning, 1 AdamW step.
 
 Workload: ``mnist_noise:k=30`` (3 noise levels × 10 classes × 30 digits = 900 items), seed 0,
-the default recipe (AdamW, lr 1e-5, 1 step, no weight decay), ``fashion-cnn`` as loaded by
+one AdamW step at lr 1e-5 (no weight decay), ``fashion-cnn`` as loaded by
 ``influence_sdk.load_model`` (the same module, weights and memory layout for every approach).
 
 Approaches, each run in its own subprocess so each has its own peak RSS:
@@ -53,7 +53,14 @@ FLOOR_CHUNK = 32
 
 
 def rss_mib() -> float:
-    """Peak resident set size of this process so far, MiB (Linux reports KiB)."""
+    """Peak resident set size of this process so far, MiB.
+
+    Read from ``VmHWM``, which starts afresh at ``exec``; ``getrusage``'s ``ru_maxrss`` is
+    carried over from the forking parent, which holds every earlier run's matrix.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
