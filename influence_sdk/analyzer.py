@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,19 @@ class Analyzer:
         model_name: str | None = None,
         first_order: bool = False,
     ) -> None:
+        if not isinstance(model, Model):
+            raise ConfigError(
+                f"model must be an influence_sdk Model, got {type(model).__name__}; load one with "
+                "influence_sdk.load_model(...) or wrap yours in HFCausalLM / ImageClassifier"
+            )
         self.model = model
         self.first_order = first_order  # also report the gradient-dot-product estimate
-        if isinstance(seeds, bool) or (isinstance(seeds, int) and seeds < 1):
-            raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
-        seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+        seed_list = _seed_list(seeds)
+        suites, properties, strategies = (
+            _names(suites, "suites"),
+            _names(properties, "properties"),
+            _names(strategies, "strategies"),
+        )
         described = model.describe()
         self.config = RunConfig.build(
             model=model_name or str(described.get("name", type(model).__name__)),
@@ -79,7 +87,14 @@ class Analyzer:
             recipe=recipe or FineTuneRecipe(),
             device=str(described.get("device", "cpu")),
             dtype=str(described.get("dtype", "float32")),
+            model_fingerprint=model.fingerprint(),
         )
+        if self.config.dtype == "float16" and self.config.recipe.optimizer == "adamw":
+            # AdamW's eps (1e-8) underflows to 0 in float16, so the first step divides by zero.
+            raise ConfigError(
+                "AdamW cannot step float16 weights (its eps 1e-8 underflows to 0 and the update "
+                "becomes NaN); use --dtype bfloat16 or float32, or --optimizer sgd"
+            )
         self.output = output
         self.overwrite = overwrite
         self.progress = progress
@@ -189,6 +204,12 @@ class Analyzer:
                         f"suite {name!r} holds text items; this model classifies images"
                     )
                 self.model.check([item.probe() for item in suite.items])
+                unknown = sorted({c.property for c in suite.contrasts} - set(PROPERTIES))
+                if unknown:
+                    raise ConfigError(
+                        f"suite {name!r} declares contrasts for unknown properties {unknown}; "
+                        f"use one of: {', '.join(sorted(PROPERTIES))} (or register yours first)"
+                    )
                 draws[(name, seed)] = suite
         return draws
 
@@ -202,7 +223,9 @@ class Analyzer:
         rows: list[torch.Tensor] = []
         label = f"{suite.name}/{strategy.name}/seed {seed}"
         for k, item in enumerate(tqdm(suite.items, desc=label, disable=not self.progress)):
-            saved = store.load(suite_key, strategy.name, seed, f"row-{k:04d}")
+            saved = store.load(
+                suite_key, strategy.name, seed, f"row-{k:04d}", valid=_row_unit(len(probes))
+            )
             if saved is not None and saved["item"] == item.id:
                 rows.append(torch.tensor(saved["values"], dtype=torch.float64))
                 continue
@@ -259,7 +282,7 @@ class Analyzer:
         store: RunStore,
     ) -> torch.Tensor:
         """Scores before learning, under the strategy's layout; computed once per draw."""
-        saved = store.load(suite_key, strategy.name, seed, "base")
+        saved = store.load(suite_key, strategy.name, seed, "base", valid=_base_unit(len(probes)))
         ids = [item.id for item in suite.items]
         texts = [item.text for item in suite.items]
         if saved is not None and saved["items"] == ids and saved["texts"] == texts:
@@ -286,7 +309,9 @@ class Analyzer:
             return [None] * len(suite.items)
         if strategy.generate is None:
             return [strategy.render(item) for item in suite.items]
-        saved = store.load(suite_key, strategy.name, seed, "generated")
+        saved = store.load(
+            suite_key, strategy.name, seed, "generated", valid=_generated_unit(len(suite.items))
+        )
         if saved is not None and saved["items"] == [item.id for item in suite.items]:
             generated = saved["generated"]
         else:
@@ -336,3 +361,67 @@ def evaluate_properties(
             if result is not None:
                 results.append(result)
     return results
+
+
+def _numbers(values: Any, length: int) -> bool:
+    return (
+        isinstance(values, list)
+        and len(values) == length
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    )
+
+
+def _row_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of a saved matrix row: ``{"item": id, "values": [length numbers]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("item"), str)
+        and _numbers(unit.get("values"), length)
+    )
+
+
+def _base_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of saved base scores: ``{"items": [...], "texts": [...], "scores": [...]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("items"), list)
+        and isinstance(unit.get("texts"), list)
+        and _numbers(unit.get("scores"), length)
+    )
+
+
+def _generated_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of saved generations: ``{"items": [...], "generated": [length strings]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("items"), list)
+        and isinstance(unit.get("generated"), list)
+        and len(unit["generated"]) == length
+        and all(isinstance(text, str) for text in unit["generated"])
+    )
+
+
+def _seed_list(seeds: Any) -> list[int]:
+    """``3`` -> ``[0, 1, 2]``; a list of seeds stays as it is; anything else is a ConfigError."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
+        return list(range(seeds))
+    if isinstance(seeds, (list, tuple)) and all(
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds
+    ):
+        return list(seeds)
+    raise ConfigError(
+        f"seeds must be a positive count (e.g. 3) or a list of non-negative integers, got {seeds!r}"
+    )
+
+
+def _names(values: Any, what: str) -> list[str] | None:
+    """A list of names; a single string is one name (not a list of characters)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, (list, tuple)) and all(isinstance(v, str) for v in values):
+        return list(values)
+    raise ConfigError(f"{what} must be a name or a list of names, got {values!r}")

@@ -59,6 +59,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
         for noisy in ("transformers", "datasets", "sentence_transformers", "httpx", "peft"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
         _quiet_library_progress_bars()
+    logging.captureWarnings(True)  # warnings become one log line, not source excerpts
     Context.debug = debug
     ctx.obj = {"progress": not quiet}
 
@@ -190,6 +191,10 @@ def build_analyzer(options: dict[str, Any], strategies: list[str], progress: boo
         raise ConfigError(
             "--weights applies to a --model module:factory image classifier only; drop --weights"
         )
+    output = options.get("output")
+    if output is not None and output.exists() and not output.is_dir():
+        # Checked before the model loads, which can take a minute.
+        raise ConfigError(f"--output {output} is a file; pass a directory")
     model = load_model(
         options["model"], device=options["device"], dtype=options["dtype"], **weights
     )

@@ -27,6 +27,10 @@ class RunConfig(BaseModel):
     recipe: FineTuneRecipe = Field(default_factory=FineTuneRecipe)
     device: str = "cpu"
     dtype: str = "float32"
+    model_fingerprint: str = Field(
+        default="",
+        description="SHA-256 of the model's weights: a resume with other weights is refused",
+    )
 
     @field_validator("seeds")
     @classmethod

@@ -84,10 +84,16 @@ def _matrix_table(matrix: dict) -> str:
     rows = [
         "Values ×10³; rows trained-on, columns tested-on.",
         "",
-        "| trained ↓ / tested → | " + " | ".join(ids) + " |",
+        "| trained ↓ / tested → | " + " | ".join(cell(i) for i in ids) + " |",
     ]
     rows.append("|---|" + "---:|" * len(ids))
     for item_id, values in zip(ids, matrix["values"], strict=True):
         cells = " | ".join("—" if v is None else f"{1000 * v:.2f}" for v in values)
-        rows.append(f"| {item_id} | {cells} |")
+        rows.append(f"| {cell(item_id)} | {cells} |")
     return "\n".join(rows)
+
+
+def cell(text: object) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks and controls shown."""
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return shown.replace("|", "\\|")

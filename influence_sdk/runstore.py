@@ -25,7 +25,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,13 @@ class RunStore:
     def _remove_temporary_files(self) -> None:
         """Delete what a killed process left half-written (never a finished file)."""
         assert self.root is not None
-        for leftover in self.root.rglob(".*.tmp"):
+        # Only the names write_atomic gives its temporary files, only where it writes them: a
+        # user's own hidden files under --output are never touched.
+        candidates = [*self.root.glob(".*.json.*.tmp"), *self.root.glob(".*.md.*.tmp")]
+        units = self.root / "units"
+        if units.is_dir() and not units.is_symlink():
+            candidates += units.rglob(".*.json.*.tmp")
+        for leftover in candidates:
             if leftover.is_file():
                 leftover.unlink(missing_ok=True)
                 logger.debug("removed the unfinished file %s", leftover)
@@ -224,8 +230,19 @@ class RunStore:
             )
         write_atomic(marker, json.dumps({"fingerprint": fingerprint}) + "\n")
 
-    def load(self, suite: str, strategy: str, seed: int, name: str) -> Any | None:
-        """A finished unit, or None if it was never finished."""
+    def load(
+        self,
+        suite: str,
+        strategy: str,
+        seed: int,
+        name: str,
+        valid: Callable[[Any], bool] | None = None,
+    ) -> Any | None:
+        """A finished unit, or None if it was never finished (or is not a unit of this shape).
+
+        ``valid`` checks the unit's shape: a file edited by hand or written by another version
+        is computed again instead of crashing the run.
+        """
         folder = self._folder(suite, strategy, seed)
         path = folder / f"{name}.json" if folder is not None else None
         if path is None or not path.is_file():
@@ -234,6 +251,9 @@ class RunStore:
             value = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:  # not written by us: atomic writes never truncate
             logger.warning("ignoring the unreadable unit %s (%s); computing it again", path, err)
+            return None
+        if valid is not None and not valid(value):
+            logger.warning("ignoring the malformed unit %s; computing it again", path)
             return None
         self.loaded += 1
         return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -41,6 +43,19 @@ class Model(ABC):
     def describe(self) -> dict[str, Any]:
         """Name, size, device and dtype, for reports."""
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the base weights (parameters and buffers), so that a run directory can
+        refuse to resume with other weights behind the same model name.
+
+        Subclasses whose weights are not in an ``nn.Module`` attribute named ``model`` should
+        override this; the fallback hashes :meth:`describe`.
+        """
+        module = getattr(self, "model", None)
+        if isinstance(module, torch.nn.Module):
+            return module_fingerprint(module)
+        described = json.dumps(self.describe(), sort_keys=True, default=str)
+        return hashlib.sha256(described.encode()).hexdigest()
+
     def check(self, probes: Sequence[Probe]) -> None:  # noqa: B027 - optional hook
         """Raise :class:`~influence_sdk.errors.ItemError` for probes this model cannot use.
 
@@ -59,3 +74,20 @@ def iter_batches(count: int, batch_size: int) -> Iterator[slice]:
     """Slices ``[0, b), [b, 2b), ...`` covering ``range(count)``."""
     for start in range(0, count, batch_size):
         yield slice(start, min(start + batch_size, count))
+
+
+def module_fingerprint(module: torch.nn.Module) -> str:
+    """SHA-256 over the names and bytes of a module's parameters and buffers.
+
+    LoRA adapter weights are left out: they are re-drawn for every item and are not part of the
+    base model.
+    """
+    digest = hashlib.sha256()
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    for name, tensor in sorted(tensors, key=lambda pair: pair[0]):
+        if "lora_" in name:
+            continue
+        data = tensor.detach().to("cpu").contiguous()
+        digest.update(f"{name}:{data.dtype}:{tuple(data.shape)}".encode())
+        digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
+    return digest.hexdigest()

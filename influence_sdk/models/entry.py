@@ -67,7 +67,13 @@ def _call_factory(entry: str) -> Any:
             f"module {module_name!r} has no callable {factory_name!r}; --model takes "
             "module:factory where factory() returns an nn.Module or an ImageClassifier"
         )
-    built = factory()
+    try:
+        built = factory()
+    except Exception as err:  # user code: any failure becomes one line naming the factory
+        raise ModelLoadError(
+            f"--model {entry!r}: {factory_name}() raised {type(err).__name__}: {err}; fix the "
+            "factory (run it in Python to see the traceback, or pass --debug)"
+        ) from err
     if not isinstance(built, nn.Module | ImageClassifier):
         raise ModelLoadError(
             f"{entry}() returned a {type(built).__name__}; it must return an nn.Module or an "

@@ -94,6 +94,11 @@ def _item(path: Path, number: int, record: dict[str, Any]) -> Item:
     item_id, text, tags = record.get("id"), record.get("text"), record.get("tags", {})
     if not isinstance(item_id, (str, int)) or isinstance(item_id, bool) or str(item_id) == "":
         raise SuiteError(f"{path} line {number}: 'id' must be a non-empty string, got {item_id!r}")
+    if not str(item_id).isprintable():
+        raise SuiteError(
+            f"{path} line {number}: 'id' {str(item_id)!r} contains control characters or line "
+            "breaks; use printable ids"
+        )
     if not isinstance(text, str) or not text.strip():
         raise SuiteError(f"{path} line {number}: 'text' must be a non-empty string, got {text!r}")
     if not isinstance(tags, dict):
