@@ -100,15 +100,19 @@ class Report(BaseModel):
 
     def summary(self) -> str:
         """A plain-text verdict table: one line per property, suite and strategy."""
+        # Columns as wide as their longest entry (suite names like mnist_noise:k=30 are long).
+        suite_w = max([14, *(len(r.suite) for r in self.properties)])
+        strategy_w = max([16, *(len(r.strategy) for r in self.properties)])
+        name_w = max([20, *(len(r.name) for r in self.properties)])
         header = (
-            f"{'suite':<14} {'strategy':<16} {'property':<20} {'verdict':<12} {'effect':>10}  "
-            f"{'95% CI':<23} {'p':>7} {'n':>3}"
+            f"{'suite':<{suite_w}} {'strategy':<{strategy_w}} {'property':<{name_w}} "
+            f"{'verdict':<12} {'effect':>10}  {'95% CI':<23} {'p':>7} {'n':>3}"
         )
         lines = [header, "-" * len(header)]
         for r in self.properties:
             lines.append(
-                f"{r.suite:<14} {r.strategy:<16} {r.name:<20} {r.verdict:<12} "
-                f"{_num(r.effect):>10}  "
+                f"{r.suite:<{suite_w}} {r.strategy:<{strategy_w}} {r.name:<{name_w}} "
+                f"{r.verdict:<12} {_num(r.effect):>10}  "
                 f"{_interval(r):<23} {_num(r.p_value, 3):>7} {r.n_seeds:>3}"
             )
         return "\n".join(lines)

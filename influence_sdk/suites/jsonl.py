@@ -59,6 +59,8 @@ def load_jsonl_suite(path: str | Path) -> Suite:
 
 
 def _read_lines(path: Path) -> list[str]:
+    if path.is_dir():
+        raise SuiteError(f"suite file {path} is a directory; pass a .jsonl file or a suite name")
     if not path.is_file():
         raise SuiteError(f"suite file {path} does not exist; pass a .jsonl path or a suite name")
     try:
