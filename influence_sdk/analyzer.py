@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from influence_sdk.config import RunConfig
+from influence_sdk.config import RunConfig, name_list
+from influence_sdk.config import seed_list as config_seed_list
 from influence_sdk.errors import ConfigError
 from influence_sdk.estimators import fine_tune_row, in_context_row, score_checked
 from influence_sdk.items import Probe
@@ -19,7 +20,7 @@ from influence_sdk.models.base import Model
 from influence_sdk.properties import PROPERTIES, PropertyResult, get_property
 from influence_sdk.recipe import FineTuneRecipe
 from influence_sdk.report import Report, environment
-from influence_sdk.runstore import RunStore, draw_fingerprint
+from influence_sdk.runstore import RunStore, base_unit, draw_fingerprint, generated_unit, row_unit
 from influence_sdk.strategy import Strategy, load_strategy
 from influence_sdk.suites import Suite, build_suite, default_suites
 from influence_sdk.validation import check_strategy_texts
@@ -71,11 +72,11 @@ class Analyzer:
             )
         self.model = model
         self.first_order = first_order  # also report the gradient-dot-product estimate
-        seed_list = _seed_list(seeds)
+        seed_list = config_seed_list(seeds)
         suites, properties, strategies = (
-            _names(suites, "suites"),
-            _names(properties, "properties"),
-            _names(strategies, "strategies"),
+            name_list(suites, "suites"),
+            name_list(properties, "properties"),
+            name_list(strategies, "strategies"),
         )
         described = model.describe()
         self.config = RunConfig.build(
@@ -224,7 +225,7 @@ class Analyzer:
         label = f"{suite.name}/{strategy.name}/seed {seed}"
         for k, item in enumerate(tqdm(suite.items, desc=label, disable=not self.progress)):
             saved = store.load(
-                suite_key, strategy.name, seed, f"row-{k:04d}", valid=_row_unit(len(probes))
+                suite_key, strategy.name, seed, f"row-{k:04d}", valid=row_unit(len(probes))
             )
             if saved is not None and saved["item"] == item.id:
                 rows.append(torch.tensor(saved["values"], dtype=torch.float64))
@@ -282,7 +283,7 @@ class Analyzer:
         store: RunStore,
     ) -> torch.Tensor:
         """Scores before learning, under the strategy's layout; computed once per draw."""
-        saved = store.load(suite_key, strategy.name, seed, "base", valid=_base_unit(len(probes)))
+        saved = store.load(suite_key, strategy.name, seed, "base", valid=base_unit(len(probes)))
         ids = [item.id for item in suite.items]
         texts = [item.text for item in suite.items]
         if saved is not None and saved["items"] == ids and saved["texts"] == texts:
@@ -310,7 +311,7 @@ class Analyzer:
         if strategy.generate is None:
             return [strategy.render(item) for item in suite.items]
         saved = store.load(
-            suite_key, strategy.name, seed, "generated", valid=_generated_unit(len(suite.items))
+            suite_key, strategy.name, seed, "generated", valid=generated_unit(len(suite.items))
         )
         if saved is not None and saved["items"] == [item.id for item in suite.items]:
             generated = saved["generated"]
@@ -361,67 +362,3 @@ def evaluate_properties(
             if result is not None:
                 results.append(result)
     return results
-
-
-def _numbers(values: Any, length: int) -> bool:
-    return (
-        isinstance(values, list)
-        and len(values) == length
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    )
-
-
-def _row_unit(length: int) -> Callable[[Any], bool]:
-    """Shape of a saved matrix row: ``{"item": id, "values": [length numbers]}``."""
-    return lambda unit: (
-        isinstance(unit, dict)
-        and isinstance(unit.get("item"), str)
-        and _numbers(unit.get("values"), length)
-    )
-
-
-def _base_unit(length: int) -> Callable[[Any], bool]:
-    """Shape of saved base scores: ``{"items": [...], "texts": [...], "scores": [...]}``."""
-    return lambda unit: (
-        isinstance(unit, dict)
-        and isinstance(unit.get("items"), list)
-        and isinstance(unit.get("texts"), list)
-        and _numbers(unit.get("scores"), length)
-    )
-
-
-def _generated_unit(length: int) -> Callable[[Any], bool]:
-    """Shape of saved generations: ``{"items": [...], "generated": [length strings]}``."""
-    return lambda unit: (
-        isinstance(unit, dict)
-        and isinstance(unit.get("items"), list)
-        and isinstance(unit.get("generated"), list)
-        and len(unit["generated"]) == length
-        and all(isinstance(text, str) for text in unit["generated"])
-    )
-
-
-def _seed_list(seeds: Any) -> list[int]:
-    """``3`` -> ``[0, 1, 2]``; a list of seeds stays as it is; anything else is a ConfigError."""
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
-        return list(range(seeds))
-    if isinstance(seeds, (list, tuple)) and all(
-        isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds
-    ):
-        return list(seeds)
-    raise ConfigError(
-        f"seeds must be a positive count (e.g. 3) or a list of non-negative integers, got {seeds!r}"
-    )
-
-
-def _names(values: Any, what: str) -> list[str] | None:
-    """A list of names; a single string is one name (not a list of characters)."""
-    if values is None:
-        return None
-    if isinstance(values, str):
-        return [values]
-    if isinstance(values, (list, tuple)) and all(isinstance(v, str) for v in values):
-        return list(values)
-    raise ConfigError(f"{what} must be a name or a list of names, got {values!r}")

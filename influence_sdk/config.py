@@ -59,3 +59,29 @@ def config_differences(old: dict[str, Any], new: dict[str, Any], prefix: str = "
         elif a != b:
             differences.append(f"{path}: {a!r} -> {b!r}")
     return differences
+
+
+def seed_list(seeds: Any) -> list[int]:
+    """``3`` -> ``[0, 1, 2]``; a list of seeds stays as it is; anything else is a ConfigError."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ConfigError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
+        return list(range(seeds))
+    if isinstance(seeds, (list, tuple)) and all(
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds
+    ):
+        return list(seeds)
+    raise ConfigError(
+        f"seeds must be a positive count (e.g. 3) or a list of non-negative integers, got {seeds!r}"
+    )
+
+
+def name_list(values: Any, what: str) -> list[str] | None:
+    """A list of names; a single string is one name (not a list of characters)."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, (list, tuple)) and all(isinstance(v, str) for v in values):
+        return list(values)
+    raise ConfigError(f"{what} must be a name or a list of names, got {values!r}")

@@ -287,3 +287,41 @@ def _summary(differences: list[str], shown: int = 6, width: int = 120) -> str:
     if len(differences) > shown:
         parts.append(f"and {len(differences) - shown} more keys")
     return "; ".join(parts).replace("\n", " ")
+
+
+def _numbers(values: Any, length: int) -> bool:
+    return (
+        isinstance(values, list)
+        and len(values) == length
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    )
+
+
+def row_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of a saved matrix row: ``{"item": id, "values": [length numbers]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("item"), str)
+        and _numbers(unit.get("values"), length)
+    )
+
+
+def base_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of saved base scores: ``{"items": [...], "texts": [...], "scores": [...]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("items"), list)
+        and isinstance(unit.get("texts"), list)
+        and _numbers(unit.get("scores"), length)
+    )
+
+
+def generated_unit(length: int) -> Callable[[Any], bool]:
+    """Shape of saved generations: ``{"items": [...], "generated": [length strings]}``."""
+    return lambda unit: (
+        isinstance(unit, dict)
+        and isinstance(unit.get("items"), list)
+        and isinstance(unit.get("generated"), list)
+        and len(unit["generated"]) == length
+        and all(isinstance(text, str) for text in unit["generated"])
+    )
