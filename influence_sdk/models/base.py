@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import torch
 
+from influence_sdk.errors import NumericalError
 from influence_sdk.items import Probe
 from influence_sdk.recipe import FineTuneRecipe
 
@@ -91,3 +92,16 @@ def module_fingerprint(module: torch.nn.Module) -> str:
         digest.update(f"{name}:{data.dtype}:{tuple(data.shape)}".encode())
         digest.update(data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
     return digest.hexdigest()
+
+
+def check_loss(
+    loss: torch.Tensor, probes: Sequence[Probe], step: int, recipe: FineTuneRecipe
+) -> None:
+    """Raise :class:`NumericalError` naming the items, the step and the lr for a NaN/inf loss."""
+    if torch.isfinite(loss):
+        return
+    names = ", ".join(repr(p.item_id) for p in probes)
+    raise NumericalError(
+        f"loss became {loss.item()} on item {names} at step {step + 1} with lr "
+        f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
+    )

@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
-from influence_sdk.errors import ConfigError, ItemError, ModelLoadError, NumericalError
+from influence_sdk.errors import ConfigError, ItemError, ModelLoadError
 from influence_sdk.items import Probe
-from influence_sdk.models.base import Model, iter_batches
+from influence_sdk.models.base import Model, check_loss, iter_batches
 from influence_sdk.models.folder import check_model_folder
 from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
@@ -228,12 +228,7 @@ class HFCausalLM(Model):
         optimizer = make_optimizer(params, recipe) if recipe.method == "lora" else None
         for step in range(recipe.steps):
             loss = -self._score_batch(probes).mean()
-            if not torch.isfinite(loss):
-                names = ", ".join(repr(p.item_id) for p in probes)
-                raise NumericalError(
-                    f"loss became {loss.item()} on item {names} at step {step + 1} with lr "
-                    f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
-                )
+            check_loss(loss, probes, step, recipe)
             loss.backward()
             if optimizer is not None:
                 optimizer.step()

@@ -19,9 +19,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from influence_sdk.errors import ConfigError, ItemError, NumericalError
+from influence_sdk.errors import ConfigError, ItemError
 from influence_sdk.items import Probe
-from influence_sdk.models.base import Model, iter_batches
+from influence_sdk.models.base import Model, check_loss, iter_batches
 from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
 
@@ -209,12 +209,7 @@ class ImageClassifier(Model):
         torch.manual_seed(seed)
         for step in range(recipe.steps):
             loss = -self._score_batch(probes).mean()
-            if not torch.isfinite(loss):
-                names = ", ".join(repr(p.item_id) for p in probes)
-                raise NumericalError(
-                    f"loss became {loss.item()} on item {names} at step {step + 1} with lr "
-                    f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
-                )
+            check_loss(loss, probes, step, recipe)
             loss.backward()
             # The step of a fresh torch AdamW/SGD, written into the work buffer.
             self._swapped.step(recipe.optimizer, recipe.lr, recipe.weight_decay, recipe.steps)
