@@ -105,3 +105,13 @@ def check_loss(
         f"loss became {loss.item()} on item {names} at step {step + 1} with lr "
         f"{recipe.lr:g}; lower the learning rate (--lr) or the number of steps"
     )
+
+
+def clear_gradients(params: Sequence[torch.Tensor]) -> None:
+    """Drop gradients left on the weights, e.g. by the user's own training loop.
+
+    backward() accumulates into ``.grad``: a stale gradient would silently be added to the
+    item's gradient and change the step.
+    """
+    for param in params:
+        param.grad = None

@@ -162,6 +162,7 @@ def train_fashion_cnn(
             "fashion-cnn epoch %d/%d, last loss %.3f", epoch + 1, TRAINING["epochs"], loss.item()
         )
     module.eval()
+    module.zero_grad(set_to_none=True)  # the cached model carries no training gradient
     accuracy = test_accuracy(module, data)
     logger.info(
         "fashion-cnn trained in %.0f s, test accuracy %.4f", time.perf_counter() - started, accuracy

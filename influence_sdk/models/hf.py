@@ -19,7 +19,7 @@ import torch
 
 from influence_sdk.errors import ConfigError, ItemError, ModelLoadError
 from influence_sdk.items import Probe
-from influence_sdk.models.base import Model, check_loss, iter_batches
+from influence_sdk.models.base import Model, check_loss, clear_gradients, iter_batches
 from influence_sdk.models.folder import check_model_folder
 from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
@@ -200,6 +200,7 @@ class HFCausalLM(Model):
         self, probes: Sequence[Probe], recipe: FineTuneRecipe, seed: int
     ) -> Iterator[None]:
         params = self._prepare(recipe, seed)
+        clear_gradients(params)
         try:
             self._train(params, probes, recipe, seed)
             yield

@@ -21,7 +21,7 @@ from torch import nn
 
 from influence_sdk.errors import ConfigError, ItemError
 from influence_sdk.items import Probe
-from influence_sdk.models.base import Model, check_loss, iter_batches
+from influence_sdk.models.base import Model, check_loss, clear_gradients, iter_batches
 from influence_sdk.models.updates import SwappedWeights
 from influence_sdk.recipe import FineTuneRecipe
 
@@ -184,6 +184,7 @@ class ImageClassifier(Model):
                 "layers of language models); use method 'full' (--method full)"
             )
         params, buffers = self._prepare()
+        clear_gradients(params)
         try:
             self._train(probes, recipe, seed)
             yield

@@ -93,3 +93,16 @@ def test_fine_tunes_are_reproducible_for_the_same_seed(tiny_lm):
         with tiny_lm.fine_tuned([PROBES[0]], RECIPES["lora"], seed=7):
             results.append(tiny_lm.score(PROBES))
     assert torch.equal(results[0], results[1])
+
+
+def test_a_stale_gradient_left_on_the_model_does_not_change_the_step(tiny_lm_factory):
+    from influence_sdk.estimators import fine_tune_row as _row
+
+    clean, stale = tiny_lm_factory(seed=0), tiny_lm_factory(seed=0)
+    for param in stale.model.parameters():
+        param.grad = torch.ones_like(param)  # what a user's own training loop may leave behind
+    probes = [Probe(text="a klarbu is a pimjon"), Probe(text="all pimjons have a zorvek")]
+    recipe = FineTuneRecipe(lr=1e-3)
+    expected = _row(clean, probes[:1], probes, clean.score(probes), recipe, seed=0)
+    got = _row(stale, probes[:1], probes, stale.score(probes), recipe, seed=0)
+    assert torch.equal(got, expected)
