@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from influence_sdk.properties import contrasts, structure, vision  # noqa: F401  (registers built-ins)
+# Importing the built-in modules registers their properties.
+from influence_sdk.properties import contrasts, structure, vision  # noqa: F401
 from influence_sdk.properties.base import (
     PROPERTIES,
     Property,
