@@ -93,11 +93,17 @@ class InfluenceMatrix:
         position = {item_id: k for k, item_id in enumerate(self.items)}
         return [position[item_id] for item_id in ids]
 
-    def block_mean(self, trained_on: Sequence[str], tested_on: Sequence[str]) -> float:
-        """Mean of ``M[trained_on, tested_on]``, leaving out the diagonal (self-influence)."""
-        rows, cols = self.index(trained_on), self.index(tested_on)
-        entries = [self.values[r, c].item() for r in rows for c in cols if r != c]
-        return sum(entries) / len(entries) if entries else math.nan
+    def block_mean(
+        self, trained_on: Sequence[str], tested_on: Sequence[str], absolute: bool = False
+    ) -> float:
+        """Mean of ``M[trained_on, tested_on]`` (or of ``|M|``), leaving out self-influence."""
+        rows = torch.tensor(self.index(trained_on), dtype=torch.long)
+        cols = torch.tensor(self.index(tested_on), dtype=torch.long)
+        block = self.values[rows][:, cols]  # (len(rows), len(cols))
+        entries = block[rows.unsqueeze(1) != cols.unsqueeze(0)]
+        if absolute:
+            entries = entries.abs()
+        return float(entries.mean()) if entries.numel() else math.nan
 
     def contrast_effect(self, contrast: Contrast) -> float:
         """Effect of one contrast on this matrix (see :class:`Contrast`)."""

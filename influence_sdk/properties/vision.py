@@ -109,18 +109,10 @@ class _NoiseProperty(Property):
                         i for i, lv in zip(matrix.items, levels, strict=True) if lv == col_level
                     ]
                     key = f"{row_level}->{col_level}"
-                    blocks.setdefault(key, []).append(_abs_block_mean(matrix, rows, cols))
+                    blocks.setdefault(key, []).append(matrix.block_mean(rows, cols, absolute=True))
         return {
             "mean_abs_influence_trained_to_tested": {k: sum(v) / len(v) for k, v in blocks.items()}
         }
-
-
-def _abs_block_mean(matrix: InfluenceMatrix, rows: Sequence[str], cols: Sequence[str]) -> float:
-    """Mean of ``|M[rows, cols]|`` leaving out the diagonal."""
-    r, c = torch.tensor(matrix.index(rows)), torch.tensor(matrix.index(cols))
-    block = matrix.values[r][:, c].abs()  # (len(rows), len(cols))
-    keep = r.unsqueeze(1) != c.unsqueeze(0)
-    return float(block[keep].mean())
 
 
 @register_property
@@ -133,7 +125,9 @@ class NoiseSelectivity(_NoiseProperty):
 
     def effect(self, matrix: InfluenceMatrix) -> float:
         clean, noisy = self._groups(matrix)
-        return _abs_block_mean(matrix, clean, noisy) - _abs_block_mean(matrix, noisy, clean)
+        return matrix.block_mean(clean, noisy, absolute=True) - matrix.block_mean(
+            noisy, clean, absolute=True
+        )
 
 
 @register_property
@@ -146,6 +140,6 @@ class NoisyTeachLess(_NoiseProperty):
 
     def effect(self, matrix: InfluenceMatrix) -> float:
         clean, noisy = self._groups(matrix)
-        return _abs_block_mean(matrix, clean, matrix.items) - _abs_block_mean(
-            matrix, noisy, matrix.items
+        return matrix.block_mean(clean, matrix.items, absolute=True) - matrix.block_mean(
+            noisy, matrix.items, absolute=True
         )
